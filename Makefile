@@ -1,0 +1,49 @@
+# paperlib: one-command set-up. `make book` builds the HTML book (default profile: embedded);
+# `make test` runs every test, nbval on the smoke-profile notebooks, and a -W build of that book.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(BIN):$(PATH)
+export PYTHONUNBUFFERED := 1
+export MPLBACKEND := Agg
+PROFILE ?= embedded
+JB := jupyter-book build -W --keep-going
+
+.PHONY: venv book test unit notebooks-smoke bench clean clean-cache
+
+venv: $(STAMP)
+
+# Re-installs whenever requirements.txt or pyproject.toml change.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e .
+	$(BIN)/python -m pip check
+	@touch $@
+
+# Execute every chapter in $(PROFILE) into book/chapters, then build _build/html.
+book: $(STAMP)
+	python scripts/book.py execute --profile $(PROFILE) --out book/chapters
+	$(JB) .
+	@echo "book: $(CURDIR)/_build/html/index.html"
+
+unit: $(STAMP)
+	python -m pytest -q tests
+
+# Smoke-profile notebooks into _build/smoke, nbval on them, and a -W book build of that copy.
+notebooks-smoke: $(STAMP)
+	python scripts/book.py execute --profile smoke --out _build/smoke/chapters
+	python -m pytest -q --nbval-lax -p no:cacheprovider _build/smoke/chapters
+	python scripts/book.py stage --chapters _build/smoke/chapters --out _build/smoke/site
+	$(JB) _build/smoke/site
+
+test: unit notebooks-smoke
+
+clean:
+	rm -rf _build book/chapters
+
+# Generated data and run results (safe to delete: regenerated identically).
+clean-cache:
+	rm -rf .cache

@@ -1,0 +1,1 @@
+"""Chapter drivers: the code each chapter notebook calls (config validation, runs, tables, figures)."""

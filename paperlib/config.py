@@ -1,0 +1,101 @@
+"""Profiles, paths and parameter validation shared by every chapter.
+
+Every chapter notebook takes a ``profile`` papermill parameter:
+
+* ``smoke``: seconds per chapter on a CPU; what CI and nbval run.
+* ``embedded`` (default): the embedded benchmark (:mod:`paperlib.data.embedded`) on a 2-core CPU,
+  no downloads.
+* ``paper``: the papers' datasets and pretrained weights, on a GPU, with internet.
+
+Validation helpers here raise ``ValueError`` naming the bad value and what is allowed, before any
+work starts (DEVELOPERS.md, "Bad input").
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+PROFILES: tuple[str, ...] = ("smoke", "embedded", "paper")
+DEFAULT_PROFILE = "embedded"
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+#: The repository root when paperlib runs from a checkout (``pip install -e .``), else ``None``.
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT: Path | None = _REPO_ROOT if (_REPO_ROOT / "pyproject.toml").exists() else None
+
+
+def check_choice(value, allowed: Iterable, what: str):
+    """Return ``value`` if it is one of ``allowed``, else raise ``ValueError`` listing the choices."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(map(repr, allowed))}")
+    return value
+
+
+def check_profile(profile: str) -> str:
+    """Validate a profile name (``smoke``, ``embedded`` or ``paper``)."""
+    return check_choice(profile, PROFILES, "profile")
+
+
+def check_split(split: str) -> str:
+    """Validate a split name (``train``, ``val`` or ``test``)."""
+    return check_choice(split, SPLITS, "split")
+
+
+def check_int_range(value, name: str, lo: int | None = None, hi: int | None = None) -> int:
+    """Return ``value`` if it is an integer in ``[lo, hi]``, else raise ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        rng = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
+        raise ValueError(f"{name}={value!r} is out of range; allowed: {rng}")
+    return value
+
+
+@dataclass(frozen=True)
+class SplitSizes:
+    """Images per class generated for each split of an embedded domain."""
+
+    train: int
+    val: int
+    test: int
+
+    def __getitem__(self, split: str) -> int:
+        return getattr(self, check_split(split))
+
+
+#: Images per class per split for the generated domains. ``embedded`` is the book's default;
+#: chapters that need other sizes pass ``n_per_class`` to :func:`paperlib.data.get_dataset`.
+EMBEDDED_SIZES: dict[str, SplitSizes] = {
+    "smoke": SplitSizes(train=24, val=8, test=12),
+    "embedded": SplitSizes(train=300, val=60, test=100),
+}
+
+
+def cache_dir() -> Path:
+    """Root of paperlib's disk cache (generated data, run results). Safe to delete.
+
+    ``$PAPERLIB_CACHE`` if set, else ``<repo>/.cache`` in a checkout, else ``~/.cache/paperlib``.
+    """
+    env = os.environ.get("PAPERLIB_CACHE")
+    if env:
+        return Path(env).expanduser()
+    if REPO_ROOT is not None:
+        return REPO_ROOT / ".cache"
+    return Path.home() / ".cache" / "paperlib"
+
+
+def data_root() -> Path:
+    """Default folder of the papers' datasets (``paper`` profile).
+
+    ``$PAPERLIB_DATA`` if set, else ``<repo>/data`` in a checkout, else ``~/data/paperlib``.
+    """
+    env = os.environ.get("PAPERLIB_DATA")
+    if env:
+        return Path(env).expanduser()
+    if REPO_ROOT is not None:
+        return REPO_ROOT / "data"
+    return Path.home() / "data" / "paperlib"

@@ -1,0 +1,78 @@
+"""Execute the chapter notebooks with papermill and stage/build the Jupyter Book.
+
+Used by the Makefile:
+
+* ``python scripts/book.py execute --profile embedded --out book/chapters``: run every
+  ``notebooks/ch*.ipynb`` with the ``profile`` parameter into ``--out`` (the book reads the executed
+  copies; ``execute_notebooks`` is off in ``_config.yml``). Expensive steps inside the notebooks go
+  through paperlib's run cache, so a second execution is fast.
+* ``python scripts/book.py stage --chapters DIR --out STAGE``: copy ``_config.yml``, ``_toc.yml``
+  and ``book/`` into ``STAGE`` with ``DIR``'s notebooks as ``book/chapters`` (``make test`` builds
+  the smoke-profile book there, so it never overwrites the default book).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict | None = None) -> None:
+    import papermill as pm
+    from tqdm.auto import tqdm
+
+    sys.path.insert(0, str(ROOT))
+    from paperlib.config import check_profile
+
+    check_profile(profile)
+    notebooks = sorted((ROOT / "notebooks").glob("ch*.ipynb"))
+    if only:
+        notebooks = [nb for nb in notebooks if any(nb.stem.startswith(o) for o in only)]
+        if not notebooks:
+            raise SystemExit(f"no notebook matches {only}; have: {[p.stem for p in (ROOT / 'notebooks').glob('ch*.ipynb')]}")
+    out.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(notebooks, desc=f"chapters ({profile})", unit="nb")
+    for nb in bar:
+        bar.set_postfix_str(nb.stem)
+        start = time.perf_counter()
+        tmp = out / f".{nb.name}.tmp"
+        pm.execute_notebook(str(nb), str(tmp), parameters=dict(profile=profile, **(extra or {})),
+                            cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
+        tmp.replace(out / nb.name)  # nothing half-written: rename only a finished execution
+        tqdm.write(f"{nb.stem}: {time.perf_counter() - start:.1f} s ({profile})")
+
+
+def stage(chapters: Path, out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(ROOT / name, out / name)
+    shutil.copytree(ROOT / "book", out / "book", ignore=shutil.ignore_patterns("chapters", "_build"))
+    shutil.copytree(chapters, out / "book" / "chapters", ignore=shutil.ignore_patterns(".*"))
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    e = sub.add_parser("execute", help="run the chapter notebooks with papermill")
+    e.add_argument("--profile", default="embedded")
+    e.add_argument("--out", type=Path, default=ROOT / "book" / "chapters")
+    e.add_argument("--only", nargs="*", help="chapter prefixes, e.g. ch0 ch5")
+    s = sub.add_parser("stage", help="copy the book sources with other executed chapters")
+    s.add_argument("--chapters", type=Path, required=True)
+    s.add_argument("--out", type=Path, required=True)
+    a = p.parse_args(argv)
+    if a.cmd == "execute":
+        execute(a.profile, a.out, a.only)
+    else:
+        stage(a.chapters, a.out)
+
+
+if __name__ == "__main__":
+    main()
