@@ -1,0 +1,85 @@
+"""Content-addressed, checksummed on-disk cache of generated tensors.
+
+A cache entry is one safetensors file whose name holds a hash of everything that determines its
+content (generator name and version, split, sizes, seed). Its metadata holds a SHA-256 checksum of
+the tensor bytes; a file that fails to load or whose checksum does not match is reported and
+regenerated. Files are written to a temporary name and renamed, so a crash never leaves a
+half-written entry. Deleting the cache folder is always safe: entries are regenerated identically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Callable, Mapping
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+CHECKSUM_KEY = "sha256"
+
+
+def content_key(spec: Mapping) -> str:
+    """A short hash of a JSON-serialisable spec (sorted keys), used in cache file names."""
+    blob = json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def tensors_checksum(tensors: Mapping[str, torch.Tensor]) -> str:
+    """SHA-256 over the names, dtypes, shapes and bytes of ``tensors`` (in name order)."""
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def atomic_save(tensors: Mapping[str, torch.Tensor], path: Path, metadata: Mapping[str, str] | None = None) -> None:
+    """Write ``tensors`` as safetensors to ``path`` via a temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, tmp, metadata=dict(metadata or {}))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_verified(path: Path) -> dict[str, torch.Tensor] | None:
+    """Load a cache entry; ``None`` if it is missing, unreadable or fails its checksum."""
+    if not path.exists():
+        return None
+    try:
+        tensors = load_file(path)
+        from safetensors import safe_open
+
+        with safe_open(path, framework="pt") as f:
+            expected = (f.metadata() or {}).get(CHECKSUM_KEY)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        warnings.warn(f"cache file {path} is unreadable ({err}); regenerating it", stacklevel=3)
+        return None
+    if expected != tensors_checksum(tensors):
+        warnings.warn(f"cache file {path} failed its checksum; regenerating it", stacklevel=3)
+        return None
+    return tensors
+
+
+def cached_tensors(path: Path, build: Callable[[], Mapping[str, torch.Tensor]],
+                   metadata: Mapping[str, str] | None = None) -> dict[str, torch.Tensor]:
+    """Return the verified tensors at ``path``, building and saving them first if needed."""
+    tensors = load_verified(path)
+    if tensors is not None:
+        return tensors
+    tensors = {k: v.contiguous() for k, v in build().items()}
+    meta = dict(metadata or {})
+    meta[CHECKSUM_KEY] = tensors_checksum(tensors)
+    atomic_save(tensors, path, meta)
+    return tensors
