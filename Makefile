@@ -7,7 +7,6 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export PYTHONUNBUFFERED := 1
-export MPLBACKEND := Agg
 PROFILE ?= embedded
 JB := jupyter-book build -W --keep-going
 

@@ -6,6 +6,7 @@ that label into titles and captions.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Sequence
 
 import matplotlib.pyplot as plt
@@ -27,46 +28,62 @@ def one_per_class(labels: torch.Tensor, n_classes: int, per_class: int = 1) -> l
     return out
 
 
+def mosaic(images: torch.Tensor, ncols: int, pad: int = 2) -> torch.Tensor:
+    """Tile uint8 (N, C, H, W) images into one (H', W', C) uint8 array, row by row, white gaps."""
+    n, c, h, w = images.shape
+    rows = -(-n // ncols)
+    out = torch.full((c, rows * (h + pad) + pad, ncols * (w + pad) + pad), 255, dtype=torch.uint8)
+    for i in range(n):
+        r, q = divmod(i, ncols)
+        out[:, pad + r * (h + pad):pad + r * (h + pad) + h, pad + q * (w + pad):pad + q * (w + pad) + w] = images[i]
+    return out.permute(1, 2, 0)
+
+
 def domain_overview(samples: Sequence[tuple[str, torch.Tensor, Sequence[str]]], max_classes: int = 12,
                     title: str | None = None) -> plt.Figure:
     """One row per domain: one example image (uint8 C×H×W) per class, captioned with its class name.
 
     ``samples`` holds ``(domain name, images, class names)`` with one image per class in class order.
+    Each row is drawn as one mosaic image, which keeps the figure fast to render.
     """
     cols = min(max_classes, max(len(imgs) for _, imgs, _ in samples))
-    fig, axes = plt.subplots(len(samples), cols, figsize=(cols * 0.95, len(samples) * 1.12), squeeze=False)
-    for r, (name, imgs, classnames) in enumerate(samples):
-        for c in range(cols):
-            ax = axes[r, c]
-            ax.set_xticks([]), ax.set_yticks([])
-            for s in ax.spines.values():
-                s.set_visible(False)
-            if c < len(imgs) and c < max_classes:
-                ax.imshow(imgs[c].permute(1, 2, 0).numpy(), interpolation="nearest")
-                ax.set_title(str(classnames[c])[:14], fontsize=6, pad=2)
-        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    fig, axes = plt.subplots(len(samples), 1, figsize=(cols * 0.95, len(samples) * 1.12), squeeze=False)
+    for ax, (name, imgs, classnames) in zip(axes[:, 0], samples):
+        k = min(len(imgs), cols)
+        size = imgs.shape[-1]
+        ax.imshow(mosaic(imgs[:k], cols, pad=size // 4), interpolation="nearest")
+        ax.set_xticks([(size // 4) + q * (size + size // 4) + size / 2 for q in range(k)],
+                      [textwrap.fill(str(c), 13, max_lines=2, placeholder="…") for c in classnames[:k]],
+                      fontsize=5.5)
+        ax.tick_params(length=0, pad=1)
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+        for s in ax.spines.values():
+            s.set_visible(False)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout(pad=0.3)
+    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 0.985 if title else 1))
     return fig
 
 
 def class_grid(images: torch.Tensor, labels: torch.Tensor, classnames: Sequence[str], per_class: int = 8,
                title: str | None = None) -> plt.Figure:
-    """A grid with one row per class and ``per_class`` examples of it (uint8 N×C×H×W images)."""
-    n = len(classnames)
-    fig, axes = plt.subplots(n, per_class, figsize=(per_class * 0.6 + 1.6, n * 0.62), squeeze=False)
+    """One row per class with ``per_class`` examples of it (uint8 N×C×H×W images), as one mosaic."""
+    n, size = len(classnames), images.shape[-1]
+    blank = torch.full_like(images[0], 255)
+    tiles = []
     for r in range(n):
-        idx = (labels == r).nonzero().flatten()[:per_class]
-        for c in range(per_class):
-            ax = axes[r, c]
-            ax.axis("off")
-            if c < idx.numel():
-                ax.imshow(images[idx[c]].permute(1, 2, 0).numpy(), interpolation="nearest")
-        axes[r, 0].text(-0.15, 0.5, str(classnames[r]), transform=axes[r, 0].transAxes, ha="right", va="center",
-                        fontsize=7)
+        idx = (labels == r).nonzero().flatten()[:per_class].tolist()
+        tiles += [images[i] for i in idx] + [blank] * (per_class - len(idx))
+    fig, ax = plt.subplots(figsize=(per_class * 0.55 + 1.6, n * 0.55 + 0.4))
+    ax.imshow(mosaic(torch.stack(tiles), per_class), interpolation="nearest")
+    ax.set_yticks([2 + r * (size + 2) + size / 2 for r in range(n)], [str(c) for c in classnames], fontsize=7)
+    ax.set_xticks([])
+    ax.tick_params(length=0)
+    for s in ax.spines.values():
+        s.set_visible(False)
     if title:
-        fig.suptitle(title, fontsize=9)
+        ax.set_title(title, fontsize=8)
     fig.tight_layout(pad=0.2)
     return fig
 
@@ -83,7 +100,7 @@ def accuracy_bars(df: pd.DataFrame, x: str, y: str, title: str, hue: str | None 
         ax.legend(fontsize=8)
     ax.set_ylim(0, 100)
     ax.set_xlabel("")
-    ax.set_ylabel(y)
+    ax.set_ylabel(f"{y} (%)")
     ax.set_title(title, fontsize=10)
     ax.tick_params(axis="x", rotation=45, labelsize=8)
     for label in ax.get_xticklabels():

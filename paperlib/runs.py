@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from . import __version__
+from .atomic import atomic_path
 from .config import cache_dir
 from .data.cache import content_key
 
@@ -52,15 +51,8 @@ def run_path(kind: str, config: Mapping | Any, root: Path | None = None) -> Path
 
 def atomic_write_json(obj: Any, path: Path) -> None:
     """Write ``obj`` as JSON to ``path`` through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=1, sort_keys=True))
 
 
 def cached_run(kind: str, config: Mapping | Any, compute: Callable[[], Any], *, root: Path | None = None,

@@ -40,7 +40,7 @@ def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict 
     for nb in bar:
         bar.set_postfix_str(nb.stem)
         start = time.perf_counter()
-        tmp = out / f".{nb.name}.tmp"
+        tmp = out / f".{nb.stem}.tmp.ipynb"
         pm.execute_notebook(str(nb), str(tmp), parameters=dict(profile=profile, **(extra or {})),
                             cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
         tmp.replace(out / nb.name)  # nothing half-written: rename only a finished execution

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Callable, Mapping
@@ -20,6 +18,8 @@ from typing import Callable, Mapping
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+
+from ..atomic import atomic_path
 
 CHECKSUM_KEY = "sha256"
 
@@ -42,15 +42,8 @@ def tensors_checksum(tensors: Mapping[str, torch.Tensor]) -> str:
 
 def atomic_save(tensors: Mapping[str, torch.Tensor], path: Path, metadata: Mapping[str, str] | None = None) -> None:
     """Write ``tensors`` as safetensors to ``path`` via a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         save_file({k: v.contiguous() for k, v in tensors.items()}, tmp, metadata=dict(metadata or {}))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def load_verified(path: Path) -> dict[str, torch.Tensor] | None:
