@@ -14,7 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..config import EMBEDDED_SIZES, SPLITS, check_choice, check_int_range, check_profile
-from ..data import generate_domain, get_dataset, list_datasets
+from ..data import BENCHMARKS, generate_domain, get_dataset, list_datasets, stand_in_rows
 from ..data.embedded import DOMAINS
 from ..models import SmallCNN
 from ..runs import cached_run
@@ -51,6 +51,11 @@ class Ch0Config:
         epochs = BASELINE_EPOCHS[profile] if baseline_epochs is None else baseline_epochs
         return cls(profile, domains, check_int_range(seed, "seed", 0), check_int_range(epochs, "baseline_epochs", 1, 100),
                    check_int_range(baseline_width, "baseline_width", 4, 256))
+
+    def summary(self) -> str:
+        """One line for the notebook: what this run of the chapter does."""
+        return (f"profile {self.profile}: {len(self.domains)} domains, seed {self.seed}; baseline SmallCNN "
+                f"(width {self.baseline_width}), {self.baseline_epochs} epoch(s)")
 
 
 def load_domains(cfg: Ch0Config) -> dict[str, dict[str, object]]:
@@ -125,3 +130,23 @@ def baseline_accuracy(cfg: Ch0Config, data: dict[str, dict[str, object]]) -> pd.
                      "val accuracy": res["val accuracy"], "test accuracy": res["test accuracy"],
                      "final loss": res["losses"][-1], "train seconds": res["train_seconds"]})
     return pd.DataFrame(rows).set_index("domain")
+
+
+def stand_in_matrix() -> pd.DataFrame:
+    """Embedded domain × benchmark → the paper dataset it stands in for there (blank: not used)."""
+    rows = pd.DataFrame(stand_in_rows())
+    matrix = rows.pivot_table(index="embedded", columns="benchmark", values="paper", aggfunc=", ".join)
+    matrix = matrix.reindex(index=sorted(DOMAINS), columns=list(BENCHMARKS)).fillna("")
+    matrix.index.name = "domain"
+    return matrix
+
+
+def stand_in_reasons() -> pd.DataFrame:
+    """Per embedded domain: what its images look like and why it is a fair stand-in."""
+    rows = pd.DataFrame(stand_in_rows())
+    out = []
+    for name in sorted(DOMAINS):
+        mine = rows[rows.embedded == name]
+        reasons = "; ".join(dict.fromkeys(f"{r.paper}: {r.why}" for r in mine.itertuples()))
+        out.append({"domain": name, "images": DOMAINS[name].description, "why it stands in": reasons or "—"})
+    return pd.DataFrame(out).set_index("domain")
