@@ -33,9 +33,10 @@ def test_checksum_sees_dtype_shape_and_bytes():
 def test_built_once_then_loaded(tmp_path):
     build, calls = _build_counter()
     path = tmp_path / "entry.safetensors"
-    first = cached_tensors(path, build)
-    second = cached_tensors(path, build)
+    first, meta1 = cached_tensors(path, build, metadata={"note": "x"})
+    second, meta2 = cached_tensors(path, build)
     assert len(calls) == 1
+    assert meta1 == meta2 and meta2["note"] == "x" and float(meta2["build_seconds"]) >= 0
     assert torch.equal(first["images"], second["images"]) and torch.equal(first["labels"], second["labels"])
     assert [p.name for p in tmp_path.iterdir()] == ["entry.safetensors"]  # no temporary file left behind
 
@@ -44,7 +45,7 @@ def test_built_once_then_loaded(tmp_path):
 def test_corrupted_entry_is_detected_and_regenerated(tmp_path, damage):
     build, calls = _build_counter()
     path = tmp_path / "entry.safetensors"
-    good = cached_tensors(path, build)
+    good, _ = cached_tensors(path, build)
     raw = bytearray(path.read_bytes())
     if damage == "flip":
         raw[-5] ^= 0xFF  # a byte of tensor data: the file still parses, the checksum does not match
@@ -54,7 +55,7 @@ def test_corrupted_entry_is_detected_and_regenerated(tmp_path, damage):
         raw = bytearray(b"not a safetensors file")
     path.write_bytes(bytes(raw))
     with pytest.warns(UserWarning, match="regenerating"):
-        again = cached_tensors(path, build)
+        again, _ = cached_tensors(path, build)
     assert len(calls) == 2
     assert torch.equal(again["images"], good["images"])
     with warnings.catch_warnings():

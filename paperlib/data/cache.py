@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import warnings
 from pathlib import Path
 from typing import Callable, Mapping
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from ..atomic import atomic_path
 
 CHECKSUM_KEY = "sha256"
+BUILD_SECONDS_KEY = "build_seconds"
 
 
 def content_key(spec: Mapping) -> str:
@@ -46,33 +48,38 @@ def atomic_save(tensors: Mapping[str, torch.Tensor], path: Path, metadata: Mappi
         save_file({k: v.contiguous() for k, v in tensors.items()}, tmp, metadata=dict(metadata or {}))
 
 
-def load_verified(path: Path) -> dict[str, torch.Tensor] | None:
-    """Load a cache entry; ``None`` if it is missing, unreadable or fails its checksum."""
+def load_verified(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]] | None:
+    """Load a cache entry as ``(tensors, metadata)``; ``None`` if it is missing, unreadable or fails
+    its checksum."""
     if not path.exists():
         return None
     try:
         tensors = load_file(path)
-        from safetensors import safe_open
-
         with safe_open(path, framework="pt") as f:
-            expected = (f.metadata() or {}).get(CHECKSUM_KEY)
+            metadata = dict(f.metadata() or {})
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
         warnings.warn(f"cache file {path} is unreadable ({err}); regenerating it", stacklevel=3)
         return None
-    if expected != tensors_checksum(tensors):
+    if metadata.get(CHECKSUM_KEY) != tensors_checksum(tensors):
         warnings.warn(f"cache file {path} failed its checksum; regenerating it", stacklevel=3)
         return None
-    return tensors
+    return tensors, metadata
 
 
 def cached_tensors(path: Path, build: Callable[[], Mapping[str, torch.Tensor]],
-                   metadata: Mapping[str, str] | None = None) -> dict[str, torch.Tensor]:
-    """Return the verified tensors at ``path``, building and saving them first if needed."""
-    tensors = load_verified(path)
-    if tensors is not None:
-        return tensors
+                   metadata: Mapping[str, str] | None = None) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Return the verified ``(tensors, metadata)`` at ``path``, building and saving them first if needed.
+
+    The stored metadata is ``metadata`` plus the checksum and ``build_seconds``, the wall-clock time
+    ``build`` took when the entry was made (so a warm cache still knows what generation costs).
+    """
+    loaded = load_verified(path)
+    if loaded is not None:
+        return loaded
+    start = time.perf_counter()
     tensors = {k: v.contiguous() for k, v in build().items()}
     meta = dict(metadata or {})
+    meta[BUILD_SECONDS_KEY] = f"{time.perf_counter() - start:.6f}"
     meta[CHECKSUM_KEY] = tensors_checksum(tensors)
     atomic_save(tensors, path, meta)
-    return tensors
+    return tensors, meta

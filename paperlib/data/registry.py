@@ -16,7 +16,7 @@ import torch
 
 from ..config import (EMBEDDED_SIZES, SPLITS, cache_dir, check_choice, check_int_range, check_profile,
                       check_split, data_root)
-from .cache import cached_tensors, content_key
+from .cache import BUILD_SECONDS_KEY, cached_tensors, content_key
 from .dataset import LabeledDataset, TensorImageDataset, adapt_images
 from .embedded import DOMAINS, IMAGE_SIZE
 from .real import PAPER_DATASETS, load_paper_dataset
@@ -125,11 +125,12 @@ def get_dataset(name: str, split: str = "train", profile: str = "embedded", root
         images, labels = generate_domain(name, split, n, seed)
         return {"images": images, "labels": labels}
 
-    tensors = cached_tensors(path, build, metadata={k: str(v) for k, v in spec.items()})
+    tensors, meta = cached_tensors(path, build, metadata={k: str(v) for k, v in spec.items()})
     images = adapt_images(tensors["images"], image_size, channels)
     return TensorImageDataset(images, tensors["labels"], name=name, split=split, profile=profile,
                               classnames=domain.classnames, templates=domain.templates, transform=transform,
-                              info=dict(spec, description=domain.description, cache_file=str(path)))
+                              info=dict(spec, description=domain.description, cache_file=str(path),
+                                        generation_seconds=float(meta[BUILD_SECONDS_KEY])))
 
 
 __all__ = ["get_dataset", "list_datasets", "generate_domain", "LabeledDataset", "TensorImageDataset"]
