@@ -17,6 +17,7 @@ venv: $(STAMP)
 # Re-installs whenever requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the pinned requirements into $(VENV) (about 3 minutes the first time)..."
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
 	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e .
 	$(BIN)/python -m pip check
