@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -21,11 +20,6 @@ def uniform(shape, lo: float, hi: float, g: torch.Generator) -> torch.Tensor:
     if isinstance(shape, int):
         shape = (shape,)
     return lo + (hi - lo) * torch.rand(shape, generator=g)
-
-
-def numpy_rng(g: torch.Generator) -> np.random.Generator:
-    """A numpy generator seeded from ``g`` (for the few draws easier in numpy)."""
-    return np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=g)))
 
 
 def balanced_labels(n_per_class: int, n_classes: int, g: torch.Generator) -> torch.Tensor:
@@ -170,15 +164,6 @@ def _affine_grid_xy(theta: torch.Tensor, size: int) -> tuple[torch.Tensor, torch
     return t[:, 0] * x + (t[:, 1] * y + t[:, 2]), t[:, 3] * x + (t[:, 4] * y + t[:, 5])
 
 
-def affine_transform(x: torch.Tensor, angle_deg=0.0, zoom=1.0, shift_x=0.0, shift_y=0.0, shear_deg=0.0,
-                     squash=1.0, out_size: int | None = None, padding_mode: str = "zeros") -> torch.Tensor:
-    """Apply a *given* affine map (see :func:`affine_theta`) to each image of ``x`` (N, C, H, W)."""
-    n, size = x.shape[0], out_size or x.shape[-1]
-    theta = affine_theta(n, angle_deg, zoom, shift_x, shift_y, shear_deg, squash)
-    grid = torch.stack(_affine_grid_xy(theta, size), -1)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False)
-
-
 def sample_atlas(bank: torch.Tensor, index: torch.Tensor, theta: torch.Tensor, out_size: int = IMAGE_SIZE,
                  displacement: torch.Tensor | None = None, fill: float = 0.0) -> torch.Tensor:
     """Warp tile ``bank[index[i]]`` by ``theta[i]`` for every ``i``: (N, C, out_size, out_size).
@@ -265,15 +250,6 @@ def smooth_displacement(n: int, g: torch.Generator, magnitude: float, cells: int
     """A smooth random offset field (N, size, size, 2) in ``grid_sample`` units, each component
     within ``±magnitude`` image widths."""
     return (smooth_noise(n, 2, g, cells=cells, size=size) - 0.5).permute(0, 2, 3, 1) * 4 * magnitude
-
-
-def elastic_warp(x: torch.Tensor, g: torch.Generator, magnitude: float, cells: int = 4) -> torch.Tensor:
-    """Displace the pixels of (N, C, H, W) by a smooth random field of up to ``magnitude`` image
-    widths (jittery, hand-drawn-looking strokes for small magnitudes)."""
-    n, _, h, w = x.shape
-    ident = F.affine_grid(torch.eye(2, 3).expand(n, 2, 3), [n, 1, h, w], align_corners=False)
-    grid = ident + smooth_displacement(n, g, magnitude, cells, h)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
 def random_lighting(x: torch.Tensor, g: torch.Generator, gain: tuple[float, float] = (0.6, 1.2),
