@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -26,7 +25,6 @@ def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict 
     import papermill as pm
     from tqdm.auto import tqdm
 
-    sys.path.insert(0, str(ROOT))
     from paperlib.config import check_profile
 
     check_profile(profile)

@@ -46,6 +46,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from ...config import check_split
 from . import ops
 from .base import IMAGE_SIZE, Domain, register
 
@@ -258,9 +259,7 @@ def handwritten_pool(split: str) -> np.ndarray:
     A fixed, stratified permutation (seed 0, independent of the generation seed) puts 60 % of each
     digit's scans in ``train``, 15 % in ``val`` and 25 % in ``test``; the pools are disjoint.
     """
-    if split not in HANDWRITTEN_FRACTIONS:
-        raise ValueError(f"unknown split {split!r}; expected one of {', '.join(HANDWRITTEN_FRACTIONS)}")
-    return _pools()[split].copy()
+    return _pools()[check_split(split)].copy()
 
 
 def handwritten_sources(n_per_class: int, split: str, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -28,38 +28,6 @@ def balanced_labels(n_per_class: int, n_classes: int, g: torch.Generator) -> tor
     return labels[torch.randperm(labels.numel(), generator=g)]
 
 
-def random_affine(
-    x: torch.Tensor,
-    g: torch.Generator,
-    rotate_deg: float = 0.0,
-    scale: tuple[float, float] = (1.0, 1.0),
-    translate: float = 0.0,
-    shear_deg: float = 0.0,
-    out_size: int | None = None,
-    padding_mode: str = "zeros",
-) -> torch.Tensor:
-    """Apply an independent random affine map to each image of ``x`` (N, C, H, W).
-
-    Rotation is uniform in ``±rotate_deg``, zoom uniform in ``scale`` (>1 enlarges the content),
-    translation uniform in ``±translate`` of the image width, shear uniform in ``±shear_deg``.
-    Sampling is bilinear; ``out_size`` resamples to a square of that side at the same time.
-    """
-    n = x.shape[0]
-    angle = uniform(n, -rotate_deg, rotate_deg, g) * math.pi / 180
-    zoom = uniform(n, scale[0], scale[1], g)
-    shear = uniform(n, -shear_deg, shear_deg, g) * math.pi / 180
-    tx, ty = uniform((2, n), -2 * translate, 2 * translate, g)  # grid coords span [-1, 1]
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    # Inverse map from output to input coordinates: rotate by -angle, shear, divide by zoom.
-    a = torch.stack([cos, sin + torch.tan(shear) * cos, -sin, cos - torch.tan(shear) * sin], 1)
-    theta = torch.zeros(n, 2, 3)
-    theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 0], theta[:, 1, 1] = (a / zoom[:, None]).unbind(1)
-    theta[:, 0, 2], theta[:, 1, 2] = tx, ty
-    size = out_size or x.shape[-1]
-    grid = F.affine_grid(theta, [n, x.shape[1], size, size], align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False)
-
-
 def resize(x: torch.Tensor, size: int = IMAGE_SIZE) -> torch.Tensor:
     """Resize (N, C, H, W) to ``size``×``size``, antialiased when shrinking."""
     if x.shape[-2:] == (size, size):
@@ -139,7 +107,7 @@ def affine_theta(n: int, angle_deg=0.0, zoom=1.0, shift_x=0.0, shift_y=0.0, shea
     narrows it, like a sign seen from the side), sheared by ``shear_deg`` (positive leans the top to
     the right, like italics), rotated counter-clockwise by ``angle_deg``, zoomed by ``zoom`` (>1
     enlarges) about the centre, then moved by ``(shift_x, shift_y)`` fractions of the image width
-    (positive: right, down). Unlike :func:`random_affine` the shift is in output coordinates, so it
+    (positive: right, down). The shift is in output coordinates, so it
     does not depend on the rotation. To place content at an offset ``d`` (grid units) of the
     *input* first, subtract ``d`` from the last column.
     """
@@ -305,9 +273,6 @@ def color_jitter(x: torch.Tensor, g: torch.Generator, brightness: float = 0.0, c
 
 def linear_gradient(n: int, g: torch.Generator, c0: torch.Tensor, c1: torch.Tensor,
                     size: int = IMAGE_SIZE) -> torch.Tensor:
-    """Images (N, 3, size, size) shading from colour ``c0`` to ``c1`` (N, 3, 1, 1) along a random direction."""
-    t = (torch.arange(size, dtype=torch.float32) + 0.5) / size * 2 - 1
-    y, x = torch.meshgrid(t, t, indexing="ij")
-    a = uniform((n, 1, 1, 1), 0, 2 * math.pi, g)
-    s = ((torch.cos(a) * x + torch.sin(a) * y) / math.sqrt(2) + 1) / 2  # in [0, 1]
-    return c0 + (c1 - c0) * s
+    """Images (N, 3, size, size) shading from colour ``c0`` to ``c1`` (N, 3, 1, 1) along a random
+    direction (:func:`gradient_ramp` as the mixing weight)."""
+    return c0 + (c1 - c0) * gradient_ramp(n, g, size)

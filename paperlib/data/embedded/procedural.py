@@ -244,7 +244,7 @@ def generate_textures(n_per_class: int, split: str, g: torch.Generator):
     n = t.shape[0]
     t = _standardise(t, g)
     # uneven illumination, then a random colour pair
-    t = (t * (0.8 + 0.4 * ops.linear_gradient(n, g, torch.zeros(n, 1, 1, 1), torch.ones(n, 1, 1, 1))[:, :1])).clamp(0, 1)
+    t = (t * (0.8 + 0.4 * ops.gradient_ramp(n, g))).clamp(0, 1)
     return _finish(_tone_map(t, g), g, (0.0, 0.03)), labels
 
 
@@ -738,7 +738,7 @@ register(Domain(
         "a {} on a colourful background.", "a small picture of a {}."),
     "Geometric shapes, filled or outlined, at random size, rotation and position on noisy, gradient "
     "or colourful backgrounds, sometimes with a small distractor.",
-    generate_shapes, tags=("procedural", "objects")))
+    generate_shapes, version=2, tags=("procedural", "objects")))
 
 register(Domain(
     "textures", tuple(_TEXTURES), (
@@ -746,7 +746,7 @@ register(Domain(
         "a photo of a {} object.", "a photo of the {} texture.", "a photo of the {} pattern."),
     "Describable textures: rotated crops of scikit-image's texture photographs and procedural "
     "patterns, in random colour pairs.",
-    generate_textures, tags=("photo", "procedural", "textures")))
+    generate_textures, version=2, tags=("photo", "procedural", "textures")))
 
 register(Domain(
     "land_cover", tuple(_LAND), (
