@@ -10,7 +10,7 @@ export PYTHONUNBUFFERED := 1
 PROFILE ?= embedded
 JB := jupyter-book build -W --keep-going
 
-.PHONY: venv book test unit notebooks-smoke bench clean clean-cache
+.PHONY: venv book test unit notebooks-smoke bench foundation clean clean-cache
 
 venv: $(STAMP)
 
@@ -40,6 +40,15 @@ notebooks-smoke: $(STAMP)
 	$(JB) _build/smoke/site
 
 test: unit notebooks-smoke
+
+# Speed and memory of the fine-tuning paradigms (ch5); writes book/bench/linearization.json, which
+# the book's appendix shows. Uses a GPU when one is present.
+bench: $(STAMP)
+	python -m paperlib.bench --out book/bench/linearization.json
+
+# Re-make the shipped embedded foundation model (paperlib/models/shipped/tiny_clip; ~20 min on 2 cores).
+foundation: $(STAMP)
+	python -m paperlib.foundation
 
 clean:
 	rm -rf _build book/chapters

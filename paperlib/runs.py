@@ -17,10 +17,12 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import torch
+
 from . import __version__
 from .atomic import atomic_path
 from .config import cache_dir
-from .data.cache import content_key
+from .data.cache import atomic_save, content_key, load_verified, tensors_checksum
 
 #: Bump with any change that alters results for the same config (it is part of every run's key).
 CODE_VERSION = __version__
@@ -75,3 +77,91 @@ def cached_run(kind: str, config: Mapping | Any, compute: Callable[[], Any], *, 
               "result": result}
     atomic_write_json(record, path)
     return json.loads(json.dumps(result))  # the same plain types a cache hit returns
+
+
+# --- Resumable training state ---------------------------------------------------------------------
+
+def checkpoint_paths(kind: str, config: Mapping | Any, root: Path | None = None) -> tuple[Path, Path]:
+    """``(tensors, state)`` paths of the run's checkpoint: ``<key>.ckpt.safetensors`` + ``<key>.ckpt.json``."""
+    base = run_path(kind, config, root).with_suffix("")
+    return base.with_name(base.name + ".ckpt.safetensors"), base.with_name(base.name + ".ckpt.json")
+
+
+def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """An optimizer's state as flat tensors (``optim.<param index>.<name>``) plus its JSON-able rest."""
+    sd = optimizer.state_dict()
+    tensors, scalars = {}, {}
+    for idx, st in sd["state"].items():
+        for name, value in st.items():
+            if torch.is_tensor(value):
+                tensors[f"optim.{idx}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{idx}.{name}"] = value
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def load_optimizer_tensors(optimizer: torch.optim.Optimizer, tensors: Mapping[str, torch.Tensor], state: dict) -> None:
+    """Inverse of :func:`optimizer_tensors`."""
+    per_param: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, idx, name = key.split(".", 2)
+            per_param.setdefault(int(idx), {})[name] = value
+    for key, value in state["scalars"].items():
+        idx, name = key.split(".", 1)
+        per_param.setdefault(int(idx), {})[name] = value
+    optimizer.load_state_dict({"state": per_param, "param_groups": state["param_groups"]})
+
+
+class Checkpoint:
+    """The resumable state of one run (DEVELOPERS.md: safetensors + JSON, written atomically).
+
+    ``save(tensors, state)`` writes the tensors (model/optimizer/RNG) as safetensors, then the JSON
+    state (step, scheduler, anything plain) naming the tensors file's checksum, both through a
+    temporary file and a rename. ``load()`` returns ``(tensors, state)`` only when both exist and
+    the checksum matches, so an interrupted write is never resumed from. ``clear()`` removes both
+    once the run has finished and stored its result.
+    """
+
+    def __init__(self, kind: str, config: Mapping | Any, root: Path | None = None):
+        self.tensors_path, self.state_path = checkpoint_paths(kind, config, root)
+
+    def save(self, tensors: Mapping[str, torch.Tensor], state: Mapping) -> None:
+        tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+        checksum = tensors_checksum(tensors)
+        atomic_save(tensors, self.tensors_path, {"sha256": checksum})
+        atomic_write_json({"sha256": checksum, "code_version": CODE_VERSION, "state": _plain(dict(state))},
+                          self.state_path)
+
+    def load(self) -> tuple[dict[str, torch.Tensor], dict] | None:
+        if not (self.tensors_path.exists() and self.state_path.exists()):
+            return None
+        try:
+            record = json.loads(self.state_path.read_text())
+        except json.JSONDecodeError:
+            return None
+        loaded = load_verified(self.tensors_path)
+        if loaded is None or loaded[1].get("sha256") != record.get("sha256"):
+            return None
+        return loaded[0], record["state"]
+
+    def clear(self) -> None:
+        for p in (self.tensors_path, self.state_path):
+            p.unlink(missing_ok=True)
+
+
+def save_tensors(tensors: Mapping[str, torch.Tensor], path: Path, metadata: Mapping[str, str] | None = None) -> str:
+    """Store result tensors (e.g. a task vector) as checksummed safetensors; returns the checksum."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    checksum = tensors_checksum(tensors)
+    atomic_save(tensors, path, {**dict(metadata or {}), "sha256": checksum})
+    return checksum
+
+
+def load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    """Load tensors stored by :func:`save_tensors`, checking their checksum."""
+    loaded = load_verified(Path(path))
+    if loaded is None:
+        raise FileNotFoundError(f"stored tensors {path} are missing or corrupt; delete the run's JSON result to "
+                                "recompute it")
+    return loaded[0]

@@ -52,7 +52,9 @@ def generate_domain(name: str, split: str, n_per_class: int, seed: int = 0) -> t
     return images, labels.long()
 
 
-def _check_name(name: str, profile: str) -> None:
+def check_dataset(name: str, profile: str) -> None:
+    """Raise ``ValueError`` unless ``name`` is a dataset of ``profile`` (says what is allowed, and where
+    a paper dataset's embedded stand-ins are)."""
     if profile == "paper":
         if name in DOMAINS:
             raise ValueError(f"{name!r} is an embedded domain; profile 'paper' loads the papers' datasets: "
@@ -97,7 +99,7 @@ def get_dataset(name: str, split: str = "train", profile: str = "embedded", root
         :class:`~paperlib.data.dataset.LabeledDataset` (paper).
     """
     check_profile(profile)
-    _check_name(name, profile)
+    check_dataset(name, profile)
     check_split(split)
     check_int_range(seed, "seed", 0)
     if image_size is not None:
@@ -133,4 +135,4 @@ def get_dataset(name: str, split: str = "train", profile: str = "embedded", root
                                         generation_seconds=float(meta[BUILD_SECONDS_KEY])))
 
 
-__all__ = ["get_dataset", "list_datasets", "generate_domain", "LabeledDataset", "TensorImageDataset"]
+__all__ = ["check_dataset", "get_dataset", "list_datasets", "generate_domain", "LabeledDataset", "TensorImageDataset"]

@@ -1,0 +1,197 @@
+"""Speed and memory of the three fine-tuning paradigms (ch5 Sec. 3; ``make bench``).
+
+The paper's efficiency argument (Sec. 3, Fig. 2): NTK linearization makes training and inference
+"two or three times as expensive" as standard fine-tuning, while fine-tuning linear layers only
+costs a fraction of it. This benchmark measures, on the same batch:
+
+* one training step (forward, backward, gradient clipping, AdamW update) of standard non-linear
+  fine-tuning, the NTK-linearized model with our gradient (one forward-mode pass + one backward pass
+  at θ0), the linearized model back-propagating through the dual graph (the naive way), and
+  linear-only variant (1);
+* peak memory of those steps (CUDA: ``max_memory_allocated``; CPU: the growth of the process's
+  peak resident set during the steps, each setting in a fresh process);
+* inference (forward only) of the linearized model against the standard one.
+
+Models: the embedded tiny model (32 px, batch 128) and open_clip ViT-B-32 with random weights at
+224 px (CPU: batch 8; GPU, when one is present: batch 128). Targets (issue): linearized step ≤ 1.8×
+standard on CPU and ≤ 1.4× on GPU, linear-only ≤ 0.8×. Results go to a JSON file and a Markdown
+table that the book's appendix includes; misses are reported, not hidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import platform
+import resource
+import statistics
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .atomic import atomic_path
+from .runs import atomic_write_json
+
+SETTINGS = ("standard", "linearized", "linearized_dual_graph", "linear_only")
+TARGETS = {"cpu": {"linearized": 1.8, "linear_only": 0.8}, "cuda": {"linearized": 1.4, "linear_only": 0.8}}
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _build(model_name: str, setting: str, device: str):
+    import open_clip
+
+    from .finetune import build_encoder
+    from .linearize import LinearizedModel
+    from .models.clip import ClassificationHead, ClipBundle, ImageClassifier
+
+    clip = open_clip.create_model(model_name, pretrained=None)
+    bundle = ClipBundle(model_name, None, clip)
+    if setting == "linearized_dual_graph":
+        encoder = LinearizedModel(bundle.image_encoder(), gradient="dual_graph")
+    else:
+        paradigm = {"standard": "non_linear", "linearized": "linearized", "linear_only": "linear_only"}[setting]
+        encoder, _ = build_encoder(bundle, paradigm, 1 if paradigm == "linear_only" else None)
+    g = torch.Generator().manual_seed(0)
+    head = ClassificationHead(F.normalize(torch.randn(10, clip.text_projection.shape[1], generator=g), dim=-1) * 100)
+    return ImageClassifier(encoder, head).to(device), encoder.image_size if hasattr(encoder, "image_size") else \
+        bundle.image_encoder().image_size
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def measure(model_name: str, setting: str, batch: int, steps: int, device: str, warmup: int = 2) -> dict:
+    """Median step time (s), peak memory (MB) and forward-only time (s) of one setting."""
+    torch.manual_seed(0)
+    model, size = _build(model_name, setting, device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-5, weight_decay=0.1)
+    x = torch.rand(batch, 3, size, size, device=device)
+    y = torch.randint(0, 10, (batch,), device=device)
+
+    def step():
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+
+    model.train()
+    for _ in range(warmup):
+        step()
+    _sync(device)
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated() / 2**20
+    else:
+        base = _rss_mb()
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        step()
+        _sync(device)
+        times.append(time.perf_counter() - t)
+    if device.startswith("cuda"):
+        peak = torch.cuda.max_memory_allocated() / 2**20 - base
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+    model.eval()
+    infer = []
+    with torch.no_grad():
+        for _ in range(max(2, steps // 2)):
+            t = time.perf_counter()
+            model(x)
+            _sync(device)
+            infer.append(time.perf_counter() - t)
+    return {"model": model_name, "setting": setting, "batch": batch, "device": device,
+            "step_seconds": statistics.median(times), "peak_mb": peak, "forward_seconds": statistics.median(infer),
+            "trainable": sum(p.numel() for p in params)}
+
+
+def _child(args, queue):
+    torch.set_num_threads(args[-1])
+    queue.put(measure(*args[:-1]))
+
+
+def measure_isolated(model_name: str, setting: str, batch: int, steps: int, device: str) -> dict:
+    """:func:`measure` in a fresh process, so CPU peak-memory readings do not mix settings."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    p = ctx.Process(target=_child, args=((model_name, setting, batch, steps, device, torch.get_num_threads()), queue))
+    p.start()
+    res = queue.get()
+    p.join()
+    return res
+
+
+def relative(rows: list[dict]) -> list[dict]:
+    """Add ratios to the standard setting of the same (model, device, batch)."""
+    base = {(r["model"], r["device"], r["batch"]): r for r in rows if r["setting"] == "standard"}
+    for r in rows:
+        b = base[(r["model"], r["device"], r["batch"])]
+        r["step_ratio"] = r["step_seconds"] / b["step_seconds"]
+        r["memory_ratio"] = r["peak_mb"] / b["peak_mb"] if b["peak_mb"] > 0 else float("nan")
+        r["forward_ratio"] = r["forward_seconds"] / b["forward_seconds"]
+        kind = "cuda" if r["device"].startswith("cuda") else "cpu"
+        target = TARGETS[kind].get(r["setting"])
+        r["target"] = target
+        r["meets_target"] = None if target is None else bool(r["step_ratio"] <= target)
+    return rows
+
+
+def markdown(result: dict) -> str:
+    """The results as the Markdown table the book's appendix includes."""
+    lines = [f"Measured {result['date']} on {result['machine']} (torch {result['torch']}, "
+             f"{result['threads']} CPU threads{', GPU ' + result['gpu'] if result['gpu'] else ', no GPU'}).", "",
+             "| model | device | batch | setting | trainable params | step (s) | step ÷ standard | target | "
+             "peak memory (MB) | memory ÷ standard | forward ÷ standard |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        target = "–" if r["target"] is None else f"≤ {r['target']:.1f}× ({'met' if r['meets_target'] else 'missed'})"
+        lines.append(f"| {r['model']} | {r['device']} | {r['batch']} | {r['setting']} | {r['trainable'] / 1e6:.2f}M | "
+                     f"{r['step_seconds']:.3f} | {r['step_ratio']:.2f}× | {target} | {r['peak_mb']:.0f} | "
+                     f"{r['memory_ratio']:.2f}× | {r['forward_ratio']:.2f}× |")
+    return "\n".join(lines) + "\n"
+
+
+def run(out: Path, steps: int = 10, quick: bool = False) -> dict:
+    from tqdm.auto import tqdm
+    from .models.clip import TINY_MODEL
+    plans = [(TINY_MODEL, 128, "cpu", steps)]
+    if not quick:
+        plans.append(("ViT-B-32", 8, "cpu", max(3, steps // 3)))
+    if torch.cuda.is_available():
+        plans.append(("ViT-B-32", 128, "cuda", steps))
+    jobs = [(m, s, b, n, d) for m, b, d, n in plans for s in SETTINGS]
+    rows = [measure_isolated(*job) for job in tqdm(jobs, desc="bench")]
+    result = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
+              "torch": torch.__version__, "threads": torch.get_num_threads(),
+              "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None, "rows": relative(rows)}
+    atomic_write_json(result, out)
+    with atomic_path(out.with_suffix(".md")) as tmp:
+        tmp.write_text(markdown(result))
+    return result
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Step time and memory of the fine-tuning paradigms (make bench).")
+    parser.add_argument("--out", type=Path, default=Path("book/bench/linearization.json"))
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--quick", action="store_true", help="tiny model only")
+    args = parser.parse_args(argv)
+    if args.steps < 1:
+        raise SystemExit(f"--steps={args.steps} must be at least 1")
+    print(markdown(run(args.out, args.steps, args.quick)))
+
+
+if __name__ == "__main__":
+    main()

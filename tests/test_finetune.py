@@ -1,0 +1,120 @@
+"""Fine-tuning runs (paperlib.finetune) and edited-model evaluation (paperlib.arithmetic), smoke-sized."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from paperlib import finetune as ft
+from paperlib.arithmetic import EditedEncoder, evaluate, task_addition
+from paperlib.models.clip import load_clip
+from paperlib.runs import Checkpoint, run_path
+
+TASK = "textures"
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load_clip("smoke")
+
+
+def cfg(**kw):
+    return ft.FinetuneConfig(**{"task": TASK, "profile": "smoke", "iterations": 3, **kw})
+
+
+def test_cosine_lr_warms_up_then_decays():
+    lrs = [ft.cosine_lr(s, 1.0, 2, 10) for s in range(10)]
+    assert lrs[:2] == [0.5, 1.0]
+    assert lrs[2] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(lrs[2:], lrs[3:]))
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(paradigm="sideways"), "paradigm"), (dict(lr=2.0), "lr"), (dict(iterations=0), "iterations"),
+    (dict(task="MNIST"), "paper dataset"), (dict(profile="laptop"), "profile"), (dict(grad_clip=0.0), "grad_clip")])
+def test_bad_configs_fail_before_training(bundle, kw, match):
+    with pytest.raises(ValueError, match=match):
+        ft.finetune(dataclasses.replace(cfg(), **kw), bundle, progress=False)
+
+
+def test_protocol_defaults():
+    paper = ft.FinetuneConfig(task="MNIST", profile="paper").resolved()
+    assert (paper.iterations, paper.lr, paper.batch_size, paper.warmup, paper.weight_decay, paper.grad_clip) == \
+        (2000, 1e-5, 128, 200, 0.1, 1.0)
+
+
+@pytest.mark.parametrize("paradigm", ["non_linear", "linearized", "linear_only"])
+def test_run_learns_caches_and_stores_its_task_vector(bundle, paradigm):
+    run = ft.finetune(cfg(paradigm=paradigm, iterations=6, lr=3e-3), bundle, progress=False)
+    tau = run.task_vector()
+    enc, names = ft.build_encoder(bundle, paradigm)
+    assert sorted(tau.names) == sorted(names) and tau.norm() > 0
+    if paradigm == "linear_only":
+        assert all(n.endswith(("in_proj_weight", "out_proj.weight")) for n in tau.names)
+    assert run.result["trained_parameters"] == sum(v.numel() for _, v in tau.items())
+    assert 0 <= run.test_accuracy <= 100
+    again = ft.finetune(cfg(paradigm=paradigm, iterations=6, lr=3e-3), bundle, progress=False)
+    assert again.result == run.result  # loaded from the run cache
+
+
+def test_interrupted_run_resumes_to_the_same_result(bundle, monkeypatch):
+    """A run killed after its checkpoint resumes from it and ends where an uninterrupted run ends."""
+    c = cfg(paradigm="non_linear", iterations=4, seed=7)
+    full = ft.finetune(c, bundle, progress=False)
+    ident = ft._identity(c.resolved(), bundle)
+    run_path("finetune", ident).unlink()  # forget the result, keep nothing else
+
+    calls = {"n": 0}
+    real = torch.nn.utils.clip_grad_norm_
+
+    def dying(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:  # after the checkpoint at step 2 (smoke protocol: every 2 steps)
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", dying)
+    with pytest.raises(KeyboardInterrupt):
+        ft.finetune(c, bundle, progress=False)
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", real)
+    assert Checkpoint("finetune", ident).load() is not None
+    resumed = ft.finetune(c, bundle, progress=False)
+    assert resumed.result["steps_resumed_from"] == 2
+    assert resumed.result["loss"] == pytest.approx(full.result["loss"], rel=1e-5)
+    a, b = full.task_vector(), resumed.task_vector()
+    assert (a - b).norm() <= 1e-5 * a.norm()
+    assert Checkpoint("finetune", ident).load() is None  # cleared once finished
+
+
+def test_edited_encoder_linearized_shortcut_is_exact(bundle):
+    """θ0 + Σ c_t τ_t through the affine shortcut equals the linearized model evaluated at that θ."""
+    runs = {t: ft.finetune(ft.FinetuneConfig(task=t, paradigm="linearized", profile="smoke", iterations=3, lr=3e-3),
+                           bundle, progress=False) for t in ("textures", "land_cover")}
+    vectors = {t: r.task_vector() for t, r in runs.items()}
+    edited = EditedEncoder(bundle, "linearized", vectors)
+    x = torch.rand(5, 3, 32, 32)
+    got = edited.features({"textures": 0.7, "land_cover": -1.3}, x, "x")
+    direct, _ = ft.build_encoder(bundle, "linearized")
+    theta0 = ft.encoder_state(direct)
+    ft.load_encoder_state(direct, (0.7 * vectors["textures"] + (-1.3) * vectors["land_cover"]).apply(theta0))
+    torch.testing.assert_close(got, ft.features(direct, x), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(edited.features({}, x, "x"), ft.features(ft.build_encoder(bundle, "non_linear")[0], x),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_task_addition_reports_test_at_the_val_best_alpha(bundle):
+    runs = {t: ft.finetune(ft.FinetuneConfig(task=t, profile="smoke", iterations=3, lr=3e-3), bundle, progress=False)
+            for t in ("textures", "land_cover")}
+    edited = EditedEncoder(bundle, "non_linear", {t: r.task_vector() for t, r in runs.items()})
+    sets = {}
+    for t in runs:
+        ds = ft.task_data(t, "val", "smoke", bundle)
+        x, y = ds.tensors()
+        sets[t] = (x, y, bundle.head(ds.classnames, ds.templates), f"val:{t}")
+    single = {t: r.val_accuracy for t, r in runs.items()}
+    res = task_addition(edited, sets, sets, single, single, grid=(0.0, 0.5, 1.0))
+    best = max(res["val_curve"], key=lambda a: (res["val_curve"][a], -float(a)))
+    assert res["alpha"] == float(best)
+    assert res["test"] == evaluate(edited, {t: res["alpha"] for t in runs}, sets)
+    with pytest.raises(ValueError, match="α grid"):
+        task_addition(edited, sets, sets, single, single, grid=(-0.5, 1.0))

@@ -1,0 +1,37 @@
+import math
+
+import pandas as pd
+
+from paperlib.reference import CH5_PAPER, CH5_TABLE1, CH5_TABLE2, SOURCES, side_by_side
+
+
+def test_table1_spot_values():
+    assert set(CH5_TABLE1) == {"ViT-B-32", "ViT-B-16", "ViT-L-14"}
+    assert CH5_TABLE1["ViT-B-32"]["linear_only"] == {"abs": 78.37, "norm": 87.42}
+    assert CH5_TABLE1["ViT-B-16"]["non_linear"]["norm"] == 80.59
+    assert CH5_TABLE1["ViT-L-14"]["linearized"]["abs"] == 85.53
+    assert all(m["pretrained"]["norm"] is None for m in CH5_TABLE1.values())
+    assert CH5_TABLE1["ViT-L-14"]["pretrained"]["abs"] == 66.40
+
+
+def test_table2_spot_values_and_consistency_with_table1():
+    assert set(CH5_TABLE2) == {1, 2, 3, 4}
+    assert CH5_TABLE2[3] == {"single_task": 88.95, "abs": 76.52, "norm": 86.11}
+    assert {k: CH5_TABLE2[1][k] for k in ("abs", "norm")} == CH5_TABLE1["ViT-B-32"]["linear_only"]
+
+
+def test_tables_become_dataframes_and_have_sources():
+    t1 = pd.DataFrame(CH5_TABLE1["ViT-B-16"]).T
+    assert t1.loc["linear_only", "abs"] == 80.44
+    assert pd.DataFrame(CH5_TABLE2).T.loc[4, "norm"] == 86.93
+    assert "Table 1" in SOURCES["CH5_TABLE1"] and "Table 2" in SOURCES["CH5_TABLE2"]
+    assert all(CH5_PAPER in s for s in SOURCES.values())
+
+
+def test_side_by_side():
+    df = side_by_side({"abs": 50.0, "norm": 60.0}, CH5_TABLE1["ViT-B-32"]["pretrained"], "embedded")
+    assert list(df.columns) == ["paper", "ours (embedded)", "difference"]
+    assert list(df.index) == ["abs", "norm"]
+    assert math.isclose(df.loc["abs", "difference"], 50.0 - 48.40)
+    assert math.isnan(df.loc["norm", "paper"]) and math.isnan(df.loc["norm", "difference"])
+    assert df.loc["norm", "ours (embedded)"] == 60.0
