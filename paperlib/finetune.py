@@ -52,6 +52,8 @@ class Protocol:
     weight_decay: float = 0.1
     grad_clip: float = 1.0
     checkpoint_every: int = 500
+    #: val images per class (embedded only): the α search of task addition uses the same set.
+    val_per_class: int | None = None
 
 
 #: Appendix A for ``paper``. For the tiny model of ``embedded``: lr 1e-3 (the paper's 1e-5 barely
@@ -60,7 +62,8 @@ class Protocol:
 #: 8 tasks × 3 paradigms × 3 seeds (+ Table 2's variants) fit its 12-minute budget on 2 cores.
 PROTOCOLS: dict[str, Protocol] = {
     "paper": Protocol(iterations=2000, lr=1e-5, batch_size=128, warmup=200),
-    "embedded": Protocol(iterations=50, lr=1e-3, batch_size=64, warmup=5, checkpoint_every=25),
+    "embedded": Protocol(iterations=50, lr=1e-3, batch_size=64, warmup=5, checkpoint_every=25,
+                         val_per_class=20),
     "smoke": Protocol(iterations=4, lr=1e-3, batch_size=32, warmup=1, checkpoint_every=2),
 }
 
@@ -287,8 +290,9 @@ def _train(cfg: FinetuneConfig, bundle: ClipBundle, progress: bool, device: str)
               "trained_parameters": sum(v.numel() for v in tau.to_tensors().values()),
               "task_vector_file": tv_path.name}
     for split in ("val", "test"):
+        n = PROTOCOLS[cfg.profile].val_per_class if split == "val" else None
         result[f"{split}_accuracy"] = accuracy_of(encoder, head, task_data(cfg.task, split, cfg.profile, bundle,
-                                                                           cfg.data_root))
+                                                                           cfg.data_root, n_per_class=n))
     ckpt.clear()
     return result
 

@@ -20,7 +20,7 @@ from ..arithmetic import EditedEncoder, disentanglement, task_addition
 from ..config import check_choice, check_int_range, check_profile
 from ..data import benchmark
 from ..data.registry import check_dataset
-from ..finetune import FinetuneConfig, FinetuneRun, features, finetune, labels_of, task_data
+from ..finetune import PROTOCOLS, FinetuneConfig, FinetuneRun, features, finetune, labels_of, task_data
 from ..linearize import PARADIGMS
 from ..models.clip import ClipBundle, load_clip, model_id
 from ..runs import cached_run
@@ -30,10 +30,10 @@ from ..task_vectors import ALPHA_GRID, check_alpha_grid, cosine_matrix
 PAPER_PAIRS = (("DTD", "SUN397"), ("Cars", "RESISC45"))
 PARADIGM_ORDER = ("non_linear", "linearized", "linear_only")
 PARADIGM_LABELS = {"non_linear": "Non-linear", "linearized": "Linearized (NTK)", "linear_only": "Linear layers only"}
-#: Per profile: val images per class for the α search, test points per task for ξ, ξ grid size.
-EVAL_SIZES = {"smoke": dict(val_per_class=None, xi_points=16, xi_grid=3),
-              "embedded": dict(val_per_class=20, xi_points=128, xi_grid=9),
-              "paper": dict(val_per_class=None, xi_points=2048, xi_grid=15)}
+#: Per profile: test points per task for ξ and ξ grid size (the α search uses the fine-tuning
+#: protocol's val set, so normalized accuracy divides by accuracy on the same images).
+EVAL_SIZES = {"smoke": dict(xi_points=16, xi_grid=3), "embedded": dict(xi_points=128, xi_grid=9),
+              "paper": dict(xi_points=2048, xi_grid=15)}
 
 
 def _pair_names(profile: str) -> list[tuple[str, str]]:
@@ -106,7 +106,7 @@ class Ch5Config:
                    check_alpha_grid(alpha_grid if alpha_grid is not None else ALPHA_GRID),
                    tuple(float(a) for a in np.linspace(-2, 2, n)),
                    check_int_range(xi_points if xi_points is not None else sizes["xi_points"], "xi_points", 1),
-                   sizes["val_per_class"], pairs, device, data_root, model, pretrained)
+                   PROTOCOLS[profile].val_per_class, pairs, device, data_root, model, pretrained)
 
     def summary(self) -> str:
         return (f"profile {self.profile}: {len(self.tasks)} tasks, paradigms {', '.join(self.paradigms)}, "
