@@ -60,8 +60,8 @@ def _build(model_name: str, setting: str, device: str):
         encoder, _ = build_encoder(bundle, paradigm, 1 if paradigm == "linear_only" else None)
     g = torch.Generator().manual_seed(0)
     head = ClassificationHead(F.normalize(torch.randn(10, clip.text_projection.shape[1], generator=g), dim=-1) * 100)
-    return ImageClassifier(encoder, head).to(device), encoder.image_size if hasattr(encoder, "image_size") else \
-        bundle.image_encoder().image_size
+    size = clip.visual.image_size
+    return ImageClassifier(encoder, head).to(device), int(size[0] if isinstance(size, (tuple, list)) else size)
 
 
 def _sync(device: str) -> None:

@@ -36,6 +36,7 @@ from .config import check_int_range, check_profile
 from .data import get_dataset
 from .data.registry import check_dataset
 from .linearize import LinearizedModel, check_paradigm, select_parameters
+from .metrics import accuracy
 from .models.clip import ClipBundle, ImageClassifier, load_clip, model_id
 from .runs import Checkpoint, cached_run, load_optimizer_tensors, load_tensors, optimizer_tensors, run_path, save_tensors
 from .task_vectors import TaskVector
@@ -172,9 +173,8 @@ class _Batches:
         if self.in_memory:
             self.perm, self.pos = torch.randperm(len(self.x), generator=self.g), 0
         else:
-            loader = torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, shuffle=True,
-                                                 generator=self.g, num_workers=4, drop_last=True)
-            self.it = iter(loader)
+            self.it = iter(torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, shuffle=True,
+                                                       generator=self.g, num_workers=4, drop_last=True))
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self.in_memory:
@@ -195,11 +195,10 @@ class _Batches:
 
     def restore(self, rng: torch.Tensor, perm: torch.Tensor | None, pos: int):
         self.g.set_state(rng)
-        if self.in_memory and perm is not None:
+        if self.in_memory:
             self.perm, self.pos = perm, pos
-        elif not self.in_memory:
-            self.it = iter(torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, shuffle=True,
-                                                       generator=self.g, num_workers=4, drop_last=True))
+        else:
+            self._reset()
 
 
 def task_data(task: str, split: str, profile: str, bundle: ClipBundle, data_root: str | None = None,
@@ -234,13 +233,13 @@ def labels_of(dataset) -> torch.Tensor:
 
 def accuracy_of(encoder: nn.Module, head: nn.Module, dataset) -> float:
     """Top-1 accuracy (%) of head(encoder(x)) on a split."""
-    logits = head(features(encoder, dataset))
-    return 100.0 * float((logits.argmax(1) == labels_of(dataset)).float().mean())
+    return accuracy(head(features(encoder, dataset)), labels_of(dataset))
 
 
 def _train(cfg: FinetuneConfig, bundle: ClipBundle, progress: bool, device: str) -> dict:
     torch.manual_seed(cfg.seed)
     encoder, names = build_encoder(bundle, cfg.paradigm, cfg.variant)
+    theta0 = {k: v.detach().clone() for k, v in encoder_state(encoder).items()}
     train = task_data(cfg.task, "train", cfg.profile, bundle, cfg.data_root)
     head = bundle.head(train.classnames, train.templates)
     model = ImageClassifier(encoder, head).to(device)
@@ -257,6 +256,7 @@ def _train(cfg: FinetuneConfig, bundle: ClipBundle, progress: bool, device: str)
         batches.restore(tensors["rng"], tensors.get("perm"), state["pos"])
         step0, history = state["step"], state["history"]
     model.train()
+    every = PROTOCOLS[cfg.profile].checkpoint_every
     start = time.perf_counter()
     bar = tqdm(range(step0, cfg.iterations), desc=f"{cfg.task} {cfg.paradigm}", disable=not progress,
                initial=step0, total=cfg.iterations, leave=False)
@@ -270,7 +270,6 @@ def _train(cfg: FinetuneConfig, bundle: ClipBundle, progress: bool, device: str)
         torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
         opt.step()
         history.append(float(loss.detach()))
-        every = PROTOCOLS[cfg.profile].checkpoint_every
         if (step + 1) % every == 0 and step + 1 < cfg.iterations:
             opt_t, opt_s = optimizer_tensors(opt)
             bstate = batches.state()
@@ -281,7 +280,6 @@ def _train(cfg: FinetuneConfig, bundle: ClipBundle, progress: bool, device: str)
     seconds = time.perf_counter() - start
     model.eval()
     theta = {k: v.cpu() for k, v in encoder_state(encoder).items()}
-    theta0 = {k: v.cpu() for k, v in encoder_state(build_encoder(bundle, cfg.paradigm, cfg.variant)[0]).items()}
     tau = TaskVector.from_states(theta0, theta, names)
     tv_path = _vector_path(cfg, bundle)
     save_tensors(tau.to_tensors(), tv_path, {"task": cfg.task, "paradigm": cfg.paradigm})

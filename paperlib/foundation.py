@@ -48,13 +48,11 @@ from tqdm.auto import tqdm
 
 from .config import check_int_range
 from .data import get_dataset
-from .data.cache import tensors_checksum
 from .data.embedded.base import DOMAINS
 from .data.registry import generate_domain
 from .data.standins import benchmark
-from .models.clip import CLIP_MEAN, CLIP_STD, MAX_LOGIT_SCALE, SHIPPED_DIR, TINY_MODEL, tiny_config
-from .runs import Checkpoint, atomic_write_json, optimizer_tensors, load_optimizer_tensors
-from .atomic import atomic_path
+from .models.clip import MAX_LOGIT_SCALE, SHIPPED_DIR, TINY_MODEL, ImageEncoder, create_clip, tiny_config
+from .runs import Checkpoint, atomic_write_json, load_optimizer_tensors, optimizer_tensors, save_tensors
 
 TASKS = tuple(benchmark("task_arithmetic_8", "embedded"))
 
@@ -125,12 +123,6 @@ def _lr_at(step: int, cfg: FoundationConfig) -> float:
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * t))
 
 
-def _normalize(x: torch.Tensor) -> torch.Tensor:
-    mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
-    return (x.float() / 255 - mean) / std
-
-
 @torch.no_grad()
 def zero_shot_accuracy(model, split: str = "test", profile: str = "embedded", tasks=TASKS) -> dict[str, float]:
     """Zero-shot accuracy (%) of a CLIP model on the task domains (heads built as in
@@ -138,11 +130,12 @@ def zero_shot_accuracy(model, split: str = "test", profile: str = "embedded", ta
     from .models.clip import zero_shot_weights
     tokenizer = open_clip.get_tokenizer(TINY_MODEL)
     model.eval()
+    encoder = ImageEncoder(model.visual)
     out = {}
     for name in tasks:
         ds = get_dataset(name, split, profile)
         w = zero_shot_weights(model, tokenizer, ds.classnames, ds.templates)
-        feats = torch.cat([F.normalize(model.encode_image(_normalize(ds.images[i:i + 512])), dim=-1)
+        feats = torch.cat([F.normalize(encoder(ds.images[i:i + 512].float() / 255), dim=-1)
                            for i in range(0, len(ds), 512)])
         out[name] = 100.0 * float(((feats @ w.t()).argmax(1) == ds.labels).float().mean())
     return out
@@ -157,6 +150,7 @@ def pretrain(cfg: FoundationConfig = FoundationConfig(), out_dir: Path = SHIPPED
     n_captions = torch.tensor([len(c) for c in captions])
 
     model = open_clip.create_model(TINY_MODEL, pretrained=None)
+    encoder = ImageEncoder(model.visual)  # CLIP's input normalisation
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embedding" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
@@ -185,7 +179,7 @@ def pretrain(cfg: FoundationConfig = FoundationConfig(), out_dir: Path = SHIPPED
         tokens = torch.stack([captions[c][p] for c, p in zip(cid.tolist(), pick.tolist())])
         for group in opt.param_groups:
             group["lr"] = _lr_at(step, cfg)
-        img = F.normalize(model.encode_image(_normalize(images[idx])), dim=-1)
+        img = F.normalize(encoder(images[idx].float() / 255), dim=-1)
         txt = F.normalize(model.encode_text(tokens), dim=-1)
         logits = model.logit_scale.exp() * img @ txt.t()
         same = (cid[:, None] == cid[None, :]).float()
@@ -213,14 +207,12 @@ def pretrain(cfg: FoundationConfig = FoundationConfig(), out_dir: Path = SHIPPED
                "corpus_images": int(len(images)), "corpus_classes": int(len(captions)),
                "torch": torch.__version__, "open_clip": open_clip.__version__, "machine": platform.machine(),
                "threads": torch.get_num_threads()}
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().to(torch.float16) for k, v in model.state_dict().items()}
     out_dir = Path(out_dir)
-    from safetensors.torch import save_file
-    with atomic_path(out_dir / "model.safetensors") as tmp:
-        save_file(state, tmp, metadata={"sha256": tensors_checksum(state)})
+    checksum = save_tensors(state, out_dir / "model.safetensors")
     atomic_write_json({"model": TINY_MODEL, "open_clip_config": tiny_config(), "recipe": dataclasses.asdict(cfg),
                        "corpus_plan": {k: v for k, v in corpus_plan(cfg).items()}, "dtype": "float16",
-                       "sha256": tensors_checksum(state)}, out_dir / "config.json")
+                       "sha256": checksum}, out_dir / "config.json")
     metrics = record_zero_shot(metrics, out_dir)
     ckpt.clear()
     return metrics
@@ -229,9 +221,7 @@ def pretrain(cfg: FoundationConfig = FoundationConfig(), out_dir: Path = SHIPPED
 def record_zero_shot(metrics: dict, out_dir: Path = SHIPPED_DIR) -> dict:
     """Add zero-shot accuracy (val and test, per task and mean) of the *saved* half-precision weights
     to ``metrics`` and write ``metrics.json`` (so the recorded numbers are those of the shipped file)."""
-    from safetensors.torch import load_file
-    model = open_clip.create_model(TINY_MODEL, pretrained=None)
-    model.load_state_dict({k: v.float() for k, v in load_file(Path(out_dir) / "model.safetensors").items()})
+    model = create_clip(TINY_MODEL, Path(out_dir) / "model.safetensors")
     for split in ("val", "test"):
         metrics[f"zero_shot_{split}"] = zero_shot_accuracy(model.eval(), split)
         metrics[f"zero_shot_{split}_mean"] = float(np.mean(list(metrics[f"zero_shot_{split}"].values())))

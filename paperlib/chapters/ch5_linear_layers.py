@@ -22,6 +22,7 @@ from ..data import benchmark
 from ..data.registry import check_dataset
 from ..finetune import PROTOCOLS, FinetuneConfig, FinetuneRun, features, finetune, labels_of, task_data
 from ..linearize import PARADIGMS
+from ..metrics import accuracy
 from ..models.clip import ClipBundle, load_clip, model_id
 from ..runs import cached_run
 from ..task_vectors import ALPHA_GRID, check_alpha_grid, cosine_matrix
@@ -254,7 +255,7 @@ def _whole(dataset) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _acc(encoder, s) -> float:
     x, y, head, _ = s
-    return 100.0 * float((head(features(encoder, x)).argmax(1) == y).float().mean())
+    return accuracy(head(features(encoder, x)), y)
 
 
 def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
