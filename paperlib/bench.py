@@ -8,8 +8,8 @@ costs a fraction of it. This benchmark measures, on the same batch:
   fine-tuning, the NTK-linearized model with our gradient (one forward-mode pass + one backward pass
   at θ0), the linearized model back-propagating through the dual graph (the naive way), and
   linear-only variant (1);
-* peak memory of those steps (CUDA: ``max_memory_allocated``; CPU: the growth of the process's
-  peak resident set during the steps, each setting in a fresh process);
+* peak memory of those steps above the model and batch (CUDA: ``max_memory_allocated``; CPU: the
+  peak resident set, VmHWM reset before the first step, each setting in a fresh process);
 * inference (forward only) of the linearized model against the standard one.
 
 Models: the embedded tiny model (32 px, batch 128) and open_clip ViT-B-32 with random weights at
@@ -42,6 +42,28 @@ TARGETS = {"cpu": {"linearized": 1.8, "linear_only": 0.8}, "cuda": {"linearized"
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS counter (VmHWM; Linux ≥ 4.0, ``clear_refs`` value 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set (MB) since the last reset (VmHWM), or since the process started."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _build(model_name: str, setting: str, device: str):
@@ -86,14 +108,18 @@ def measure(model_name: str, setting: str, batch: int, steps: int, device: str, 
         opt.step()
 
     model.train()
-    for _ in range(warmup):
-        step()
+    # Memory baseline: the model and the batch, before the first step, so the peak covers gradients,
+    # optimizer state and activations (what differs between the paradigms).
     _sync(device)
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated() / 2**20
     else:
+        _reset_peak_rss()
         base = _rss_mb()
+    for _ in range(warmup):
+        step()
+    _sync(device)
     times = []
     for _ in range(steps):
         t = time.perf_counter()
@@ -103,7 +129,7 @@ def measure(model_name: str, setting: str, batch: int, steps: int, device: str, 
     if device.startswith("cuda"):
         peak = torch.cuda.max_memory_allocated() / 2**20 - base
     else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+        peak = _peak_rss_mb() - base
     model.eval()
     infer = []
     with torch.no_grad():

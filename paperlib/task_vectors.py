@@ -15,10 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch import Tensor
 
-from .atomic import atomic_path
+from .runs import load_tensors, save_tensors
 
 #: α ∈ {0.0, 0.05, 0.1, …, 1.0} (Appendix A, "Tuning of α in task arithmetic benchmarks").
 ALPHA_GRID: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(21))
@@ -199,15 +198,15 @@ class TaskVector(Mapping[str, Tensor]):
         """A copy of the tensors as a plain dict."""
         return {k: v.clone() for k, v in self.items()}
 
-    def save(self, path: str | Path) -> None:
-        """Write the vector as safetensors, atomically (temporary file + rename)."""
-        with atomic_path(Path(path)) as tmp:
-            save_file({k: v.contiguous() for k, v in self.items()}, str(tmp))
+    def save(self, path: str | Path, metadata: Mapping[str, str] | None = None) -> str:
+        """Write the vector as checksummed safetensors, atomically (:func:`paperlib.runs.save_tensors`,
+        the run cache's one format for stored tensors); returns the checksum."""
+        return save_tensors(self, Path(path), metadata)
 
     @classmethod
     def load(cls, path: str | Path) -> TaskVector:
-        """Read a vector written by :meth:`save`."""
-        return cls(load_file(str(path), device="cpu"))
+        """Read a vector written by :meth:`save`, checking its checksum."""
+        return cls(load_tensors(Path(path)))
 
 
 def sum_task_vectors(vectors: Sequence[TaskVector]) -> TaskVector:

@@ -14,6 +14,7 @@ Used by the Makefile:
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import time
 from pathlib import Path
@@ -34,6 +35,9 @@ def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict 
         if not notebooks:
             raise SystemExit(f"no notebook matches {only}; have: {[p.stem for p in (ROOT / 'notebooks').glob('ch*.ipynb')]}")
     out.mkdir(parents=True, exist_ok=True)
+    # The kernels inherit this: progress bars inside the executed (rendered) notebooks print at most
+    # once a minute instead of filling the page (tqdm reads TQDM_* defaults from the environment).
+    os.environ.setdefault("TQDM_MININTERVAL", "60")
     bar = tqdm(notebooks, desc=f"chapters ({profile})", unit="nb")
     for nb in bar:
         bar.set_postfix_str(nb.stem)

@@ -45,3 +45,31 @@ def test_box_mean_and_offdiagonal():
     assert ch5.box_mean(xi, grid) == 3.0
     m = pd.DataFrame([[1.0, -0.2], [-0.2, 1.0]])
     assert ch5.mean_offdiag(m) == pytest.approx(0.2)
+
+
+def _gains_inputs(absolute: dict[str, float], alpha: float, zero_shot_mean: float):
+    cfg = ch5.Ch5Config.from_params("embedded", paradigms=list(absolute))
+    single = pd.DataFrame({"zero-shot": [zero_shot_mean]}, index=["mean"])
+    addition = pd.DataFrame([dict(setting=p, seed=s, alpha=alpha, absolute=a + s, normalized=0.0)
+                             for p, a in absolute.items() for s in (-1, 0, 1)])
+    return cfg, single, addition
+
+
+def test_addition_vs_pretrained_and_interference_summary():
+    cfg, single, addition = _gains_inputs({"non_linear": 41.0, "linear_only": 45.0}, 0.05, 40.0)
+    g = ch5.addition_vs_pretrained(cfg, single, addition)
+    assert g.loc["Non-linear", "gain"] == pytest.approx(1.0) and g.loc["Linear layers only", "gain"] == pytest.approx(5.0)
+    assert g.alpha.tolist() == pytest.approx([0.05, 0.05])
+    m = pd.DataFrame([[10.0, -4.0], [-2.0, 6.0]], index=["a", "b"], columns=["a", "b"])
+    s = ch5.interference_summary({"non_linear": m})
+    assert s.loc["Non-linear"].tolist() == [8.0, -3.0, -4.0]
+
+
+def test_closing_text_says_when_task_addition_does_not_help():
+    verdicts = pd.DataFrame([dict(claim="c", paper="yes", ours="+1.0", reproduced="yes")])
+    m = pd.DataFrame([[10.0, -4.0], [-2.0, 6.0]], index=["a", "b"], columns=["a", "b"])
+    cfg, single, flat = _gains_inputs({"non_linear": 41.0}, 0.0, 40.0)
+    text = ch5.closing_text(cfg, verdicts, single, flat, {"non_linear": m})
+    assert "does not hold on this profile" in text and "+8.0" in text and "-3.0" in text
+    cfg, single, helps = _gains_inputs({"non_linear": 50.0}, 0.3, 40.0)
+    assert "does not hold" not in ch5.closing_text(cfg, verdicts, single, helps, {"non_linear": m})

@@ -95,9 +95,12 @@ def test_edited_encoder_linearized_shortcut_is_exact(bundle):
     x = torch.rand(5, 3, 32, 32)
     got = edited.features({"textures": 0.7, "land_cover": -1.3}, x, "x")
     direct, _ = ft.build_encoder(bundle, "linearized")
-    theta0 = ft.encoder_state(direct)
+    theta0 = {k: v.clone() for k, v in ft.encoder_state(direct).items()}  # live views otherwise
     ft.load_encoder_state(direct, (0.7 * vectors["textures"] + (-1.3) * vectors["land_cover"]).apply(theta0))
     torch.testing.assert_close(got, ft.features(direct, x), rtol=1e-4, atol=1e-5)
+    shared = edited.features({"textures": 0.4, "land_cover": 0.4}, x, "x")  # one group: J(τ1 + τ2)
+    ft.load_encoder_state(direct, (0.4 * (vectors["textures"] + vectors["land_cover"])).apply(theta0))
+    torch.testing.assert_close(shared, ft.features(direct, x), rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(edited.features({}, x, "x"), ft.features(ft.build_encoder(bundle, "non_linear")[0], x),
                                rtol=1e-4, atol=1e-5)
 

@@ -1,0 +1,33 @@
+"""make bench's bookkeeping: ratios to standard, targets, the Markdown table, the memory probes."""
+
+import pytest
+
+from paperlib import bench
+
+
+def _row(setting, step, peak, fwd=1.0, device="cpu"):
+    return dict(model="m", setting=setting, batch=8, device=device, step_seconds=step, peak_mb=peak,
+                forward_seconds=fwd, trainable=1_000_000)
+
+
+def test_relative_ratios_and_targets():
+    rows = bench.relative([_row("standard", 2.0, 100.0), _row("linearized", 3.0, 250.0, 2.5),
+                           _row("linear_only", 1.7, 60.0), _row("linearized_dual_graph", 5.0, 300.0)])
+    by = {r["setting"]: r for r in rows}
+    assert by["linearized"]["step_ratio"] == pytest.approx(1.5) and by["linearized"]["meets_target"] is True
+    assert by["linearized"]["memory_ratio"] == pytest.approx(2.5) and by["linearized"]["forward_ratio"] == 2.5
+    assert by["linear_only"]["step_ratio"] == pytest.approx(0.85) and by["linear_only"]["meets_target"] is False
+    assert by["linearized_dual_graph"]["target"] is None and by["linearized_dual_graph"]["meets_target"] is None
+    gpu = bench.relative([_row("standard", 1.0, 10.0, device="cuda"), _row("linearized", 1.5, 10.0, device="cuda")])
+    assert gpu[1]["target"] == 1.4 and gpu[1]["meets_target"] is False
+    table = bench.markdown({"date": "d", "machine": "x", "torch": "t", "threads": 2, "gpu": None, "rows": rows})
+    assert "≤ 0.8× (missed)" in table and "≤ 1.8× (met)" in table and table.count("\n| m |") == 4
+
+
+def test_memory_probes_see_an_allocation():
+    bench._reset_peak_rss()
+    before = bench._peak_rss_mb()
+    block = bytearray(64 * 2**20)
+    block[::4096] = b"x" * len(block[::4096])  # touch every page
+    assert bench._peak_rss_mb() >= before + 60
+    assert bench._rss_mb() > 0
