@@ -19,10 +19,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from .finetune import build_encoder, encoder_state, features, load_encoder_state
+from .finetune import build_encoder, encoder_state, features, labels_of, load_encoder_state, task_data
 from .linearize import LinearizedModel
 from .metrics import accuracy, disentanglement_error, kl_divergence, normalized_accuracy, prediction_disagreement
-from .models.clip import ClipBundle
+from .models.clip import ClipBundle, model_id
+from .runs import cached_run
 from .task_vectors import ALPHA_GRID, TaskVector, check_alpha_grid, search_alpha
 
 
@@ -131,4 +132,38 @@ def disentanglement(edited: EditedEncoder, pair: tuple[str, str], sets: Mapping[
     return {"representation": representation, "classification": classification}
 
 
-__all__ = ["EditedEncoder", "disentanglement", "evaluate", "task_addition"]
+def whole_split(dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images, labels) of a whole split as two tensors."""
+    if hasattr(dataset, "tensors"):
+        return dataset.tensors()
+    return torch.stack([dataset[i][0] for i in range(len(dataset))]), labels_of(dataset)
+
+
+def task_sets(bundle: ClipBundle, tasks: Sequence[str], split: str, profile: str, data_root: str | None = None,
+              n_per_class: int | None = None, device: str = "cpu") -> dict[str, tuple]:
+    """task → ``(images, labels, zero-shot head, key)`` for one split of each task, the form
+    :func:`evaluate` takes (``key`` is ``"<split>:<task>"``)."""
+    out = {}
+    for t in tasks:
+        ds = task_data(t, split, profile, bundle, data_root, n_per_class=n_per_class)
+        x, y = whole_split(ds)
+        out[t] = (x, y, bundle.head(ds.classnames, ds.templates).to(device), f"{split}:{t}")
+    return out
+
+
+def zero_shot(bundle: ClipBundle, val_sets: Mapping[str, tuple], test_sets: Mapping[str, tuple], profile: str,
+              val_per_class: int | None, data_root: str | None = None, device: str = "cpu",
+              test_per_class: int | None = None) -> dict[str, dict]:
+    """Zero-shot accuracy (%) of the pre-trained model per task on val and test (ch5 Table 1's and
+    ch1 Table 3's first row); cached, so chapters 1 and 5 share it. ``*_per_class`` name the sizes
+    of the embedded splits in the sets (part of the cache key)."""
+    def compute():
+        enc = bundle.image_encoder().to(device)
+        return {t: {split: accuracy(sets[t][2](features(enc, sets[t][0])), sets[t][1])
+                    for split, sets in (("val", val_sets), ("test", test_sets))} for t in test_sets}
+    key = {"weights": model_id(bundle.name, bundle.pretrained), "profile": profile, "tasks": list(test_sets),
+           "val_per_class": val_per_class, "test_per_class": test_per_class, "data_root": data_root}
+    return cached_run("zero_shot", key, compute)
+
+
+__all__ = ["EditedEncoder", "disentanglement", "evaluate", "task_addition", "task_sets", "whole_split", "zero_shot"]

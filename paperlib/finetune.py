@@ -26,6 +26,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -39,6 +40,7 @@ from .linearize import LinearizedModel, check_paradigm, select_parameters
 from .metrics import accuracy
 from .models.clip import ClipBundle, ImageClassifier, load_clip, model_id
 from .runs import Checkpoint, cached_run, load_optimizer_tensors, optimizer_tensors, run_path
+from .surgery import FlatGradients
 from .task_vectors import TaskVector
 
 
@@ -238,49 +240,82 @@ def accuracy_of(encoder: nn.Module, head: nn.Module, dataset) -> float:
     return accuracy(head(features(encoder, dataset)), labels_of(dataset))
 
 
-def _train(cfg: FinetuneConfig, bundle: ClipBundle, progress: bool, device: str) -> dict:
-    torch.manual_seed(cfg.seed)
-    encoder, names = build_encoder(bundle, cfg.paradigm, cfg.variant)
-    theta0 = {k: v.detach().clone() for k, v in encoder_state(encoder).items()}
-    train = task_data(cfg.task, "train", cfg.profile, bundle, cfg.data_root)
-    head = bundle.head(train.classnames, train.templates)
+def train_loop(cfg: FinetuneConfig, encoder: nn.Module, names: list[str], head: nn.Module, train, *,
+               device: str = "cpu", progress: bool = True, desc: str | None = None, data_seed: int | None = None,
+               calibrator=None, resume: tuple[dict, dict] | None = None,
+               save: Callable[[dict, dict], None] | None = None) -> tuple[list[float], float, int]:
+    """The fine-tuning loop of the task-arithmetic protocol (module docstring) on ``train``, starting
+    from the encoder's current θ; returns ``(loss history, seconds, step resumed from)``.
+
+    ``names`` are the trained parameters (:func:`build_encoder`), in the encoder's order. A
+    ``calibrator`` (:mod:`paperlib.surgery`; ch1 Sec. 3.3) is applied in place to the flat gradient
+    after each backward pass and *before* gradient clipping (calibration sets the direction, clipping
+    only bounds the step). ``data_seed`` seeds the mini-batch stream (default ``cfg.seed``).
+    ``save(tensors, state)`` is called every ``checkpoint_every`` steps with the optimizer, RNG and
+    step state (the caller adds θ and anything of its own) and ``resume`` is what it saved.
+    """
     model = ImageClassifier(encoder, head).to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
+    by_name = dict(encoder.named_parameters()) if not isinstance(encoder, LinearizedModel) else None
+    params = ([by_name[n] for n in names] if by_name is not None
+              else [encoder.params[encoder._keys[n]] for n in names])
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    batches = _Batches(train, cfg.batch_size, cfg.seed)
-    ckpt = Checkpoint("finetune", _identity(cfg, bundle))
+    flat = FlatGradients(params) if calibrator is not None else None
+    batches = _Batches(train, cfg.batch_size, cfg.seed if data_seed is None else data_seed)
     step0, history = 0, []
-    loaded = ckpt.load()
-    if loaded is not None:
-        tensors, state = loaded
-        load_encoder_state(encoder, {k[6:]: v.to(device) for k, v in tensors.items() if k.startswith("theta.")})
+    if resume is not None:
+        tensors, state = resume
         load_optimizer_tensors(opt, tensors, state["optimizer"])
         batches.restore(tensors["rng"], tensors.get("perm"), state["pos"])
-        step0, history = state["step"], state["history"]
+        step0, history = state["step"], list(state["history"])
+        if flat is not None:  # load_state_dict keeps the parameters, but be sure the views survived
+            flat.check()
     model.train()
     every = PROTOCOLS[cfg.profile].checkpoint_every
     start = time.perf_counter()
-    bar = tqdm(range(step0, cfg.iterations), desc=f"{cfg.task} {cfg.paradigm}", disable=not progress,
+    bar = tqdm(range(step0, cfg.iterations), desc=desc or f"{cfg.task} {cfg.paradigm}", disable=not progress,
                initial=step0, total=cfg.iterations, leave=False)
     for step in bar:
         x, y = batches.next()
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, cfg.lr, cfg.warmup, cfg.iterations)
         loss = F.cross_entropy(model(x.to(device)), y.to(device))
-        opt.zero_grad(set_to_none=True)
+        if flat is None:
+            opt.zero_grad(set_to_none=True)
+        else:
+            flat.zero_()
         loss.backward()
+        if flat is not None:
+            calibrator.apply_(flat.vector)
         torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
         opt.step()
         history.append(float(loss.detach()))
-        if (step + 1) % every == 0 and step + 1 < cfg.iterations:
+        if save is not None and (step + 1) % every == 0 and step + 1 < cfg.iterations:
             opt_t, opt_s = optimizer_tensors(opt)
             bstate = batches.state()
             extra = {"perm": bstate["perm"]} if bstate["perm"] is not None else {}
-            ckpt.save({**{f"theta.{k}": v for k, v in encoder_state(encoder).items()}, **opt_t,
-                       "rng": bstate["rng"], **extra},
-                      {"step": step + 1, "history": history, "optimizer": opt_s, "pos": bstate["pos"]})
-    seconds = time.perf_counter() - start
+            save({**opt_t, "rng": bstate["rng"], **extra},
+                 {"step": step + 1, "history": history, "optimizer": opt_s, "pos": bstate["pos"]})
     model.eval()
+    return history, time.perf_counter() - start, step0
+
+
+def _train(cfg: FinetuneConfig, bundle: ClipBundle, progress: bool, device: str) -> dict:
+    torch.manual_seed(cfg.seed)
+    encoder, names = build_encoder(bundle, cfg.paradigm, cfg.variant)
+    theta0 = {k: v.detach().clone() for k, v in encoder_state(encoder).items()}
+    train = task_data(cfg.task, "train", cfg.profile, bundle, cfg.data_root)
+    head = bundle.head(train.classnames, train.templates)
+    encoder.to(device)
+    ckpt = Checkpoint("finetune", _identity(cfg, bundle))
+    loaded = ckpt.load()
+    if loaded is not None:
+        load_encoder_state(encoder, {k[6:]: v.to(device) for k, v in loaded[0].items() if k.startswith("theta.")})
+
+    def save(tensors: dict, state: dict) -> None:
+        ckpt.save({**{f"theta.{k}": v for k, v in encoder_state(encoder).items()}, **tensors}, state)
+
+    history, seconds, step0 = train_loop(cfg, encoder, names, head, train, device=device, progress=progress,
+                                         resume=loaded, save=save)
     theta = {k: v.cpu() for k, v in encoder_state(encoder).items()}
     tau = TaskVector.from_states(theta0, theta, names)
     tv_path = _vector_path(cfg, bundle)
@@ -339,4 +374,4 @@ def finetune(config: FinetuneConfig, bundle: ClipBundle | None = None, *, progre
 
 
 __all__ = ["PROTOCOLS", "FinetuneConfig", "FinetuneRun", "Protocol", "accuracy_of", "build_encoder", "cosine_lr",
-           "encoder_state", "features", "finetune", "labels_of", "load_encoder_state", "task_data"]
+           "encoder_state", "features", "finetune", "labels_of", "load_encoder_state", "task_data", "train_loop"]

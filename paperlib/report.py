@@ -10,6 +10,7 @@ import textwrap
 from typing import Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
@@ -107,3 +108,33 @@ def accuracy_bars(df: pd.DataFrame, x: str, y: str, title: str, hue: str | None 
         label.set_horizontalalignment("right")
     fig.tight_layout()
     return fig
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and a Student-t confidence interval over seeds (``(mean, lo, hi)``; lo = hi = mean for one seed)."""
+    from scipy import stats
+    v = np.asarray(list(values), dtype=float)
+    m = float(v.mean())
+    if len(v) < 2 or np.allclose(v, v[0]):
+        return m, m, m
+    lo, hi = stats.t.interval(confidence, len(v) - 1, loc=m, scale=stats.sem(v))
+    return m, float(lo), float(hi)
+
+
+def fmt_ci(values) -> str:
+    """``"m [lo, hi]"`` (one decimal) from :func:`mean_ci`, or ``"m"`` for a single value."""
+    m, lo, hi = mean_ci(values)
+    return f"{m:.1f}" if lo == hi else f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
+
+
+def verdict(diffs) -> tuple[str, str]:
+    """Whether a paired difference (ours, per seed) is on the paper's side: 'yes' when its 95% CI is
+    above 0, 'no' when below, else 'inconclusive'; one seed gives 'yes (1 seed)' / 'no (1 seed)' by
+    its sign. Returns ``(verdict, formatted mean [CI])``."""
+    diffs = list(diffs)
+    m, lo, hi = mean_ci(diffs)
+    ci = f"{m:+.1f}" if lo == hi else f"{m:+.1f} [{lo:+.1f}, {hi:+.1f}]"
+    if len(diffs) < 2:
+        return ("yes (1 seed)" if m > 0 else "no (1 seed)"), ci
+    return ("yes" if lo > 0 else "no" if hi < 0 else "inconclusive"), ci
+

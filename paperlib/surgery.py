@@ -82,6 +82,38 @@ def set_gradient_vector(params: Sequence[nn.Parameter], vector: Tensor) -> None:
         offset += n
 
 
+class FlatGradients:
+    """One flat buffer holding every parameter's ``.grad`` as a view, so that autograd accumulates the
+    gradient straight into a single 1-D vector: calibration then works on it in place, with no
+    ``torch.cat`` before and no copy back after (the gradient of a linearized model is the ``.grad``
+    of its θ, so this holds for every paradigm).
+
+    Use :meth:`zero_` instead of ``optimizer.zero_grad()`` (``set_to_none`` would drop the views).
+    """
+
+    def __init__(self, params: Sequence[nn.Parameter]):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("FlatGradients needs at least one parameter")
+        first = self.params[0]
+        self.vector = torch.zeros(sum(p.numel() for p in self.params), dtype=first.dtype, device=first.device)
+        offset = 0
+        for p in self.params:
+            p.grad = self.vector[offset:offset + p.numel()].view_as(p)
+            offset += p.numel()
+
+    def zero_(self) -> None:
+        self.vector.zero_()
+
+    def check(self) -> None:
+        """Raise if a ``.grad`` stopped being a view of :attr:`vector` (e.g. ``zero_grad(set_to_none=True)``)."""
+        lo, hi = self.vector.data_ptr(), self.vector.data_ptr() + self.vector.numel() * self.vector.element_size()
+        for p in self.params:
+            if p.grad is None or not lo <= p.grad.data_ptr() < hi:
+                raise RuntimeError("a parameter's .grad is no longer a view of the flat gradient buffer; "
+                                   "use FlatGradients.zero_() instead of optimizer.zero_grad()")
+
+
 def _stack(references: Tensor | Iterable[Tensor]) -> Tensor:
     if not torch.is_tensor(references):
         references = list(references)
@@ -131,6 +163,7 @@ class ProjectionCalibrator:
         sq = (refs * refs).sum(1)
         keep = sq > 0
         self.references, self.sq_norms = refs[keep], sq[keep]
+        self.steps, self._conflicts = 0, torch.zeros((), device=refs.device)
 
     @classmethod
     def from_task_vectors(cls, vectors: Iterable[Mapping[str, Tensor]], names: Sequence[str], c: float,
@@ -139,13 +172,27 @@ class ProjectionCalibrator:
         return cls([-flatten(v, names) for v in vectors], c, device)
 
     def __call__(self, g: Tensor) -> Tensor:
+        """The calibrated gradient (a new tensor; ``g`` is unchanged)."""
         if self.c == 0.0 or len(self.references) == 0:
             return g
-        g = g.clone()
+        return self.apply_(g.clone())
+
+    def apply_(self, g: Tensor) -> Tensor:
+        """Calibrate ``g`` in place (two fused vector passes per reference) and return it."""
+        if self.c == 0.0:
+            return g
+        self.steps += 1
         for v, sq in zip(self.references, self.sq_norms):
             dot = g @ v
-            g -= torch.where(dot < 0, self.c * dot / sq, 0.0) * v  # no host sync: stays on the device
+            self._conflicts += dot < 0
+            # g -= coef · v in one fused pass; coef stays a device tensor (no host sync)
+            g.addcmul_(v, torch.where(dot < 0, self.c * dot / sq, 0.0), value=-1.0)
         return g
+
+    def conflict_rate(self) -> float:
+        """Fraction of (step, reference) pairs so far where the gradient conflicted (g·v < 0)."""
+        total = self.steps * len(self.references)
+        return float(self._conflicts) / total if total else 0.0
 
 
 class SignCalibrator:
@@ -160,14 +207,28 @@ class SignCalibrator:
         self.empty = len(refs) == 0
         self.any_positive = (refs > 0).any(0)
         self.any_negative = (refs < 0).any(0)
+        self.steps, self._conflicts = 0, torch.zeros((), device=refs.device)
 
     from_task_vectors = classmethod(ProjectionCalibrator.from_task_vectors.__func__)
 
     def __call__(self, g: Tensor) -> Tensor:
+        """The calibrated gradient (a new tensor; ``g`` is unchanged)."""
+        if self.c == 0.0 or self.empty:
+            return g
+        return self.apply_(g.clone())
+
+    def apply_(self, g: Tensor) -> Tensor:
+        """Scale the disagreeing components of ``g`` by (1 − c), in place, and return it."""
         if self.c == 0.0 or self.empty:
             return g
         conflict = ((g > 0) & self.any_negative) | ((g < 0) & self.any_positive)
-        return torch.where(conflict, g * (1.0 - self.c), g)
+        self.steps += 1
+        self._conflicts += conflict.sum() / conflict.numel()
+        return g.mul_(torch.where(conflict, 1.0 - self.c, 1.0))
+
+    def conflict_rate(self) -> float:
+        """Mean fraction of gradient components scaled per step so far."""
+        return float(self._conflicts) / self.steps if self.steps else 0.0
 
 
 def make_calibrator(method: str, references: Tensor | Iterable[Tensor], c: float,
@@ -178,5 +239,5 @@ def make_calibrator(method: str, references: Tensor | Iterable[Tensor], c: float
     return (ProjectionCalibrator if method == "pcgrad" else SignCalibrator)(references, c, device)
 
 
-__all__ = ["CALIBRATIONS", "ProjectionCalibrator", "SignCalibrator", "check_strength", "flatten", "gradient_vector",
+__all__ = ["CALIBRATIONS", "FlatGradients", "ProjectionCalibrator", "SignCalibrator", "check_strength", "flatten", "gradient_vector",
            "make_calibrator", "pcgrad", "set_gradient_vector"]

@@ -22,6 +22,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+#: Chapters that reuse another chapter's cached runs execute after it: chapter 1's B-Stand / B-TL
+#: single-task runs are chapter 5's (the same configs), so chapter 5 runs first.
+RUN_FIRST = ("ch0", "ch5")
+
+
+def _execution_rank(nb: Path) -> tuple[int, str]:
+    prefix = nb.stem.split("_", 1)[0]
+    return (RUN_FIRST.index(prefix) if prefix in RUN_FIRST else len(RUN_FIRST), nb.stem)
+
+
 def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict | None = None) -> None:
     import papermill as pm
     from tqdm.auto import tqdm
@@ -29,7 +39,7 @@ def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict 
     from paperlib.config import check_profile
 
     check_profile(profile)
-    notebooks = sorted((ROOT / "notebooks").glob("ch*.ipynb"))
+    notebooks = sorted((ROOT / "notebooks").glob("ch*.ipynb"), key=_execution_rank)
     if only:
         notebooks = [nb for nb in notebooks if any(nb.stem.startswith(o) for o in only)]
         if not notebooks:

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from paperlib.chapters import ch5_linear_layers as ch5
+from paperlib.report import mean_ci, verdict
 
 
 def test_defaults_follow_the_paper():
@@ -29,13 +30,13 @@ def test_bad_parameters_raise(kw, match):
 
 
 def test_mean_ci_and_verdicts():
-    m, lo, hi = ch5.mean_ci([1.0, 2.0, 3.0])
+    m, lo, hi = mean_ci([1.0, 2.0, 3.0])
     assert m == 2.0 and lo == pytest.approx(2 - 4.302653 / np.sqrt(3)) and hi == pytest.approx(2 + 4.302653 / np.sqrt(3))
-    assert ch5.mean_ci([5.0]) == (5.0, 5.0, 5.0)
-    assert ch5._verdict([1.0, 1.2, 0.9])[0] == "yes"
-    assert ch5._verdict([-1.0, -1.2, -0.9])[0] == "no"
-    assert ch5._verdict([-1.0, 1.2, 0.1])[0] == "inconclusive"
-    assert ch5._verdict([0.4])[0] == "yes (1 seed)"
+    assert mean_ci([5.0]) == (5.0, 5.0, 5.0)
+    assert verdict([1.0, 1.2, 0.9])[0] == "yes"
+    assert verdict([-1.0, -1.2, -0.9])[0] == "no"
+    assert verdict([-1.0, 1.2, 0.1])[0] == "inconclusive"
+    assert verdict([0.4])[0] == "yes (1 seed)"
 
 
 def test_box_mean_and_offdiagonal():

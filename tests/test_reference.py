@@ -2,7 +2,7 @@ import math
 
 import pandas as pd
 
-from paperlib.reference import CH5_PAPER, CH5_TABLE1, CH5_TABLE2, SOURCES, side_by_side
+from paperlib.reference import CH1_PAPER, CH1_TABLE5, CH1_TEXT, CH5_PAPER, CH5_TABLE1, CH5_TABLE2, SOURCES, side_by_side
 
 
 def test_table1_spot_values():
@@ -25,7 +25,7 @@ def test_tables_become_dataframes_and_have_sources():
     assert t1.loc["linear_only", "abs"] == 80.44
     assert pd.DataFrame(CH5_TABLE2).T.loc[4, "norm"] == 86.93
     assert "Table 1" in SOURCES["CH5_TABLE1"] and "Table 2" in SOURCES["CH5_TABLE2"]
-    assert all(CH5_PAPER in s for s in SOURCES.values())
+    assert all(CH5_PAPER in s or CH1_PAPER in s for s in SOURCES.values())
 
 
 def test_side_by_side():
@@ -35,3 +35,12 @@ def test_side_by_side():
     assert math.isclose(df.loc["abs", "difference"], 50.0 - 48.40)
     assert math.isnan(df.loc["norm", "paper"]) and math.isnan(df.loc["norm", "difference"])
     assert df.loc["norm", "ours (embedded)"] == 60.0
+
+
+def test_ch1_table5_all_is_the_mean_of_tgt_and_ref():
+    # 4 targets + 4 references: "all" is their mean, up to the paper's rounding to 3 decimals
+    assert set(CH1_TABLE5) == {"CLIP", "B-Stand", "B-TL", "S-Stand", "S-TL", "S-TL-p0.5", "S-TL-a0.5"}
+    for row in CH1_TABLE5.values():
+        assert abs((row["tgt"] + row["ref"]) / 2 - row["all"]) <= 0.051
+    assert CH1_TABLE5["S-TL-p0.5"] == {"tgt": 85.2, "ref": 37.9, "all": 61.5}
+    assert math.isclose(CH1_TEXT["S-TL-p0.5-11"]["ref"], 39.6)

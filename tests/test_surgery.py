@@ -96,3 +96,35 @@ def test_unknown_method_and_missing_names_raise():
         S.make_calibrator("agr", [torch.ones(2)], 0.5)
     with pytest.raises(KeyError, match="'b'"):
         S.flatten({"a": torch.ones(1)}, ["a", "b"])
+
+
+def test_flat_gradients_receive_backward_in_place_and_calibrate_in_place():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    params = list(model.parameters())
+    flat = S.FlatGradients(params)
+    x = torch.randn(5, 3)
+    for _ in range(2):  # accumulation into the views survives zero_() and a second backward
+        flat.zero_()
+        model(x).pow(2).sum().backward()
+        flat.check()
+    reference = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    reference.load_state_dict(model.state_dict())
+    reference(x).pow(2).sum().backward()
+    torch.testing.assert_close(flat.vector, S.gradient_vector(list(reference.parameters())))
+    v = -flat.vector.clone() + 0.1 * torch.randn_like(flat.vector)  # conflicts with the gradient
+    expected = S.ProjectionCalibrator([v], 1.0)(flat.vector)
+    S.ProjectionCalibrator([v], 1.0).apply_(flat.vector)
+    torch.testing.assert_close(flat.vector, expected)
+    assert float(flat.vector @ v) == pytest.approx(0.0, abs=1e-4)
+    torch.testing.assert_close(S.gradient_vector(params), expected)  # the .grad views changed with it
+    model.zero_grad(set_to_none=True)
+    with pytest.raises(RuntimeError, match="no longer a view"):
+        flat.check()
+
+
+def test_sign_apply_in_place_matches_call():
+    g = torch.tensor([1.0, -1.0, 2.0, 0.0])
+    cal = S.SignCalibrator([torch.tensor([-1.0, -1.0, 0.0, 1.0])], 0.25)
+    expected = cal(g)
+    torch.testing.assert_close(expected, torch.tensor([0.75, -1.0, 2.0, 0.0]))
+    assert torch.equal(cal.apply_(g), expected) and torch.equal(g, expected)

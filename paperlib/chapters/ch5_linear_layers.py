@@ -13,18 +13,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 from tqdm.auto import tqdm
 
-from ..arithmetic import EditedEncoder, disentanglement, evaluate, task_addition
+from ..arithmetic import EditedEncoder, disentanglement, evaluate, task_addition, task_sets, zero_shot
 from ..config import check_choice, check_int_range, check_profile
 from ..data import benchmark
 from ..data.embedded.base import DOMAINS
 from ..data.registry import check_dataset
-from ..finetune import PROTOCOLS, FinetuneConfig, FinetuneRun, features, finetune, labels_of, task_data
+from ..finetune import PROTOCOLS, FinetuneConfig, FinetuneRun, finetune
 from ..linearize import PARADIGMS
-from ..metrics import accuracy
 from ..models.clip import ClipBundle, load_clip, model_id
+from ..report import fmt_ci, mean_ci, verdict as _verdict
 from ..runs import cached_run
 from ..task_vectors import ALPHA_GRID, check_alpha_grid, cosine_matrix
 
@@ -138,16 +137,12 @@ class Chapter5:
     def __init__(self, cfg: Ch5Config, bundle: ClipBundle | None = None, progress: bool = True):
         self.cfg, self.progress = cfg, progress
         self.bundle = bundle or load_clip(cfg.profile, cfg.model, cfg.pretrained)
-        self.heads, self.val_sets, self.test_sets, self.xi_sets = {}, {}, {}, {}
-        for t in cfg.tasks:
-            val = task_data(t, "val", cfg.profile, self.bundle, cfg.data_root, n_per_class=cfg.val_per_class)
-            test = task_data(t, "test", cfg.profile, self.bundle, cfg.data_root)
-            head = self.bundle.head(test.classnames, test.templates).to(cfg.device)
-            self.heads[t] = head
-            xv, yv = _whole(val)
-            xt, yt = _whole(test)
-            self.val_sets[t] = (xv, yv, head, f"val:{t}")
-            self.test_sets[t] = (xt, yt, head, f"test:{t}")
+        self.val_sets = task_sets(self.bundle, cfg.tasks, "val", cfg.profile, cfg.data_root, cfg.val_per_class,
+                                  cfg.device)
+        self.test_sets = task_sets(self.bundle, cfg.tasks, "test", cfg.profile, cfg.data_root, device=cfg.device)
+        self.heads = {t: s[2] for t, s in self.test_sets.items()}
+        self.xi_sets = {}
+        for t, (xt, yt, head, _) in self.test_sets.items():
             g = torch.Generator().manual_seed(0)
             idx = torch.randperm(len(xt), generator=g)[:cfg.xi_points]
             self.xi_sets[t] = (xt[idx], yt[idx], head, f"xi:{t}")
@@ -172,13 +167,8 @@ class Chapter5:
 
     def zero_shot(self) -> pd.DataFrame:
         """Zero-shot (pre-trained) accuracy per task on val and test: Table 1's first row."""
-        def compute():
-            enc = self.bundle.image_encoder().to(self.cfg.device)
-            return {t: {"val": _acc(enc, self.val_sets[t]), "test": _acc(enc, self.test_sets[t])}
-                    for t in self.cfg.tasks}
-        key = {"weights": model_id(self.bundle.name, self.bundle.pretrained), "profile": self.cfg.profile,
-               "tasks": list(self.cfg.tasks), "val_per_class": self.cfg.val_per_class, "data_root": self.cfg.data_root}
-        res = cached_run("ch5_zero_shot", key, compute)
+        res = zero_shot(self.bundle, self.val_sets, self.test_sets, self.cfg.profile, self.cfg.val_per_class,
+                        self.cfg.data_root, self.cfg.device)
         return pd.DataFrame([dict(task=t, val=v["val"], test=v["test"]) for t, v in res.items()])
 
     def _edited(self, setting: str, seed: int) -> EditedEncoder:
@@ -267,35 +257,6 @@ def _parse_setting(setting: str) -> tuple[str, int | None]:
     if setting.startswith("linear_only_v"):
         return "linear_only", int(setting.rsplit("v", 1)[1])
     return setting, 1 if setting == "linear_only" else None
-
-
-def _whole(dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    if hasattr(dataset, "tensors"):
-        return dataset.tensors()
-    xs = [dataset[i][0] for i in range(len(dataset))]
-    return torch.stack(xs), labels_of(dataset)
-
-
-def _acc(encoder, s) -> float:
-    x, y, head, _ = s
-    return accuracy(head(features(encoder, x)), y)
-
-
-def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and a Student-t confidence interval over seeds (``(mean, lo, hi)``; lo = hi = mean for one seed)."""
-    v = np.asarray(list(values), dtype=float)
-    m = float(v.mean())
-    if len(v) < 2 or np.allclose(v, v[0]):
-        return m, m, m
-    lo, hi = stats.t.interval(confidence, len(v) - 1, loc=m, scale=stats.sem(v))
-    return m, float(lo), float(hi)
-
-
-def fmt_ci(values) -> str:
-    m, lo, hi = mean_ci(values)
-    return f"{m:.1f}" if lo == hi else f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
-
-
 
 
 # --- Tables, figures and claims ------------------------------------------------------------------
@@ -460,15 +421,6 @@ def box_mean(xi: np.ndarray, grid) -> float:
     g = np.asarray(grid)
     inside = (g >= -1e-9) & (g <= 1 + 1e-9)
     return float(xi[np.ix_(inside, inside)].mean())
-
-
-def _verdict(diffs) -> tuple[str, str]:
-    """'yes' when the 95% CI of the paired difference is above 0, 'no' when below, else 'inconclusive'."""
-    m, lo, hi = mean_ci(diffs)
-    ci = f"{m:+.1f}" if lo == hi else f"{m:+.1f} [{lo:+.1f}, {hi:+.1f}]"
-    if len(list(diffs)) < 2:
-        return ("yes (1 seed)" if m > 0 else "no (1 seed)"), ci
-    return ("yes" if lo > 0 else "no" if hi < 0 else "inconclusive"), ci
 
 
 def claims(cfg: Ch5Config, runs: pd.DataFrame, addition: pd.DataFrame, xi: dict, cos: dict) -> pd.DataFrame:
