@@ -1,4 +1,5 @@
-"""Speed and memory of the three fine-tuning paradigms (ch5 Sec. 3; ``make bench``).
+"""Speed and memory of the three fine-tuning paradigms (ch5 Sec. 3) and the cost of gradient
+calibration (ch1 Sec. 3.3); ``make bench``.
 
 The paper's efficiency argument (Sec. 3, Fig. 2): NTK linearization makes training and inference
 "two or three times as expensive" as standard fine-tuning, while fine-tuning linear layers only
@@ -16,6 +17,10 @@ Models: the embedded tiny model (32 px, batch 128) and open_clip ViT-B-32 with r
 224 px (CPU: batch 8; GPU, when one is present: batch 128). Targets (issue): linearized step ≤ 1.8×
 standard on CPU and ≤ 1.4× on GPU, linear-only ≤ 0.8×. Results go to a JSON file and a Markdown
 table that the book's appendix includes; misses are reported, not hidden.
+
+Calibration (:func:`measure_calibration`): a linearized training step without calibration, with
+projection and with sign agreement against three reference directions, as chapter 1 trains; the
+issue's target is at most a few percent more per step (:data:`CALIBRATION_TARGET`).
 """
 
 from __future__ import annotations
@@ -91,8 +96,23 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def _time_steps(step, steps: int, warmup: int, device: str) -> list[float]:
+    """Seconds of each of ``steps`` calls of ``step`` after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        step()
+    _sync(device)
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        step()
+        _sync(device)
+        times.append(time.perf_counter() - t)
+    return times
+
+
 def measure(model_name: str, setting: str, batch: int, steps: int, device: str, warmup: int = 2) -> dict:
     """Median step time (s), peak memory (MB) and forward-only time (s) of one setting."""
+    from .finetune import backward_step
     torch.manual_seed(0)
     model, size = _build(model_name, setting, device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -101,11 +121,7 @@ def measure(model_name: str, setting: str, batch: int, steps: int, device: str, 
     y = torch.randint(0, 10, (batch,), device=device)
 
     def step():
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        backward_step(F.cross_entropy(model(x), y), opt, params, 1.0)
 
     model.train()
     # Memory baseline: the model and the batch, before the first step, so the peak covers gradients,
@@ -117,15 +133,7 @@ def measure(model_name: str, setting: str, batch: int, steps: int, device: str, 
     else:
         _reset_peak_rss()
         base = _rss_mb()
-    for _ in range(warmup):
-        step()
-    _sync(device)
-    times = []
-    for _ in range(steps):
-        t = time.perf_counter()
-        step()
-        _sync(device)
-        times.append(time.perf_counter() - t)
+    times = _time_steps(step, steps, warmup, device)
     if device.startswith("cuda"):
         peak = torch.cuda.max_memory_allocated() / 2**20 - base
     else:
@@ -189,6 +197,77 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Calibration may add at most this much to a training step (ch1 issue: "a few percent").
+CALIBRATION_TARGET = 1.05
+CALIBRATIONS = ("none", "pcgrad", "sign")
+
+
+def measure_calibration(model_name: str, batch: int, steps: int, device: str, references: int = 3,
+                        warmup: int = 2) -> list[dict]:
+    """Median step time of a linearized training step (ch1's S-TL) without calibration and with
+    projection (S-TL-p) or sign-agreement (S-TL-a) calibration against ``references`` random
+    directions, as :func:`paperlib.finetune.train_loop` runs them (flat gradient buffer, in place)."""
+    from .finetune import backward_step
+    from .surgery import FlatGradients, make_calibrator
+    torch.manual_seed(0)
+    model, size = _build(model_name, "linearized", device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-5, weight_decay=0.1)
+    x = torch.rand(batch, 3, size, size, device=device)
+    y = torch.randint(0, 10, (batch,), device=device)
+    n = sum(p.numel() for p in params)
+    refs = torch.randn(references, n, generator=torch.Generator().manual_seed(1)).to(device)
+    rows = []
+    model.train()
+    for kind in CALIBRATIONS:
+        flat = FlatGradients(params) if kind != "none" else None
+        cal = make_calibrator(kind, refs, 0.5, device) if kind != "none" else None
+
+        def step():
+            backward_step(F.cross_entropy(model(x), y), opt, params, 1.0, flat, cal)
+
+        times = _time_steps(step, steps, warmup, device)
+        rows.append({"model": model_name, "device": device, "batch": batch, "calibration": kind,
+                     "references": references if kind != "none" else 0, "parameters": n,
+                     "step_seconds": statistics.median(times)})
+    base = rows[0]["step_seconds"]
+    for r in rows:
+        r["step_ratio"] = r["step_seconds"] / base
+        r["target"] = None if r["calibration"] == "none" else CALIBRATION_TARGET
+        r["meets_target"] = None if r["target"] is None else bool(r["step_ratio"] <= CALIBRATION_TARGET)
+    return rows
+
+
+def calibration_markdown(result: dict) -> str:
+    lines = [f"Measured {result['date']} on {result['machine']} (torch {result['torch']}, {result['threads']} CPU "
+             f"threads{', GPU ' + result['gpu'] if result['gpu'] else ', no GPU'}); linearized training step, "
+             "calibration against 3 reference directions with c = 0.5.", "",
+             "| model | device | batch | calibration | step (s) | step ÷ uncalibrated | target |", "|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        target = "–" if r["target"] is None else f"≤ {r['target']:.2f}× ({'met' if r['meets_target'] else 'missed'})"
+        lines.append(f"| {r['model']} | {r['device']} | {r['batch']} | {r['calibration']} | {r['step_seconds']:.3f} | "
+                     f"{r['step_ratio']:.3f}× | {target} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_calibration(out: Path, steps: int = 10, quick: bool = False) -> dict:
+    """The calibration overhead (ch1) for the tiny model, ViT-B-32 on CPU and, with a GPU, on it."""
+    from .models.clip import TINY_MODEL
+    plans = [(TINY_MODEL, 128, max(steps, 10), "cpu")]
+    if not quick:
+        plans.append(("ViT-B-32", 8, max(3, steps // 3), "cpu"))
+    if torch.cuda.is_available():
+        plans.append(("ViT-B-32", 128, steps, "cuda"))
+    rows = [r for m, b, n, d in plans for r in measure_calibration(m, b, n, d)]
+    result = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
+              "torch": torch.__version__, "threads": torch.get_num_threads(),
+              "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None, "rows": rows}
+    atomic_write_json(result, out)
+    with atomic_path(out.with_suffix(".md")) as tmp:
+        tmp.write_text(calibration_markdown(result))
+    return result
+
+
 def run(out: Path, steps: int = 10, quick: bool = False) -> dict:
     from tqdm.auto import tqdm
     from .models.clip import TINY_MODEL
@@ -212,11 +291,16 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Step time and memory of the fine-tuning paradigms (make bench).")
     parser.add_argument("--out", type=Path, default=Path("book/bench/linearization.json"))
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--calibration-out", type=Path, default=Path("book/bench/calibration.json"))
+    parser.add_argument("--only", choices=("paradigms", "calibration"), help="run one of the two benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny model only")
     args = parser.parse_args(argv)
     if args.steps < 1:
         raise SystemExit(f"--steps={args.steps} must be at least 1")
-    print(markdown(run(args.out, args.steps, args.quick)))
+    if args.only != "calibration":
+        print(markdown(run(args.out, args.steps, args.quick)))
+    if args.only != "paradigms":
+        print(calibration_markdown(run_calibration(args.calibration_out, args.steps, args.quick)))
 
 
 if __name__ == "__main__":

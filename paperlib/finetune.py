@@ -240,6 +240,21 @@ def accuracy_of(encoder: nn.Module, head: nn.Module, dataset) -> float:
     return accuracy(head(features(encoder, dataset)), labels_of(dataset))
 
 
+def backward_step(loss: torch.Tensor, opt: torch.optim.Optimizer, params: list, grad_clip: float,
+                  flat: FlatGradients | None = None, calibrator=None) -> None:
+    """One update from ``loss``: zero the gradients, back-propagate, calibrate the flat gradient in
+    place (ch1 Sec. 3.3; only with ``flat`` and a ``calibrator``), clip its norm, take the AdamW step."""
+    if flat is None:
+        opt.zero_grad(set_to_none=True)
+    else:
+        flat.zero_()
+    loss.backward()
+    if calibrator is not None:
+        calibrator.apply_(flat.vector)
+    torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    opt.step()
+
+
 def train_loop(cfg: FinetuneConfig, encoder: nn.Module, names: list[str], head: nn.Module, train, *,
                device: str = "cpu", progress: bool = True, desc: str | None = None, data_seed: int | None = None,
                calibrator=None, resume: tuple[dict, dict] | None = None,
@@ -279,15 +294,7 @@ def train_loop(cfg: FinetuneConfig, encoder: nn.Module, names: list[str], head: 
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, cfg.lr, cfg.warmup, cfg.iterations)
         loss = F.cross_entropy(model(x.to(device)), y.to(device))
-        if flat is None:
-            opt.zero_grad(set_to_none=True)
-        else:
-            flat.zero_()
-        loss.backward()
-        if flat is not None:
-            calibrator.apply_(flat.vector)
-        torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        opt.step()
+        backward_step(loss, opt, params, cfg.grad_clip, flat, calibrator)
         history.append(float(loss.detach()))
         if save is not None and (step + 1) % every == 0 and step + 1 < cfg.iterations:
             opt_t, opt_s = optimizer_tensors(opt)
@@ -373,5 +380,5 @@ def finetune(config: FinetuneConfig, bundle: ClipBundle | None = None, *, progre
     return FinetuneRun(cfg, result, path)
 
 
-__all__ = ["PROTOCOLS", "FinetuneConfig", "FinetuneRun", "Protocol", "accuracy_of", "build_encoder", "cosine_lr",
+__all__ = ["PROTOCOLS", "FinetuneConfig", "FinetuneRun", "Protocol", "accuracy_of", "backward_step", "build_encoder", "cosine_lr",
            "encoder_state", "features", "finetune", "labels_of", "load_encoder_state", "task_data", "train_loop"]

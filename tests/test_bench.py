@@ -31,3 +31,14 @@ def test_memory_probes_see_an_allocation():
     block[::4096] = b"x" * len(block[::4096])  # touch every page
     assert bench._peak_rss_mb() >= before + 60
     assert bench._rss_mb() > 0
+
+
+def test_calibration_overhead_rows_and_table():
+    from paperlib.models.clip import TINY_MODEL
+    rows = bench.measure_calibration(TINY_MODEL, batch=4, steps=1, device="cpu", warmup=0)
+    assert [r["calibration"] for r in rows] == ["none", "pcgrad", "sign"]
+    assert rows[0]["step_ratio"] == 1.0 and rows[0]["meets_target"] is None
+    assert all(r["step_seconds"] > 0 and r["target"] == bench.CALIBRATION_TARGET for r in rows[1:])
+    table = bench.calibration_markdown({"date": "d", "machine": "x", "torch": "t", "threads": 2, "gpu": None,
+                                        "rows": rows})
+    assert table.count(f"| {TINY_MODEL} |") == 3 and "step ÷ uncalibrated" in table
