@@ -97,6 +97,10 @@ class FlatGradients:
             raise ValueError("FlatGradients needs at least one parameter")
         first = self.params[0]
         self.vector = torch.zeros(sum(p.numel() for p in self.params), dtype=first.dtype, device=first.device)
+        self.attach()
+
+    def attach(self) -> None:
+        """(Re)make every parameter's ``.grad`` a view of :attr:`vector`."""
         offset = 0
         for p in self.params:
             p.grad = self.vector[offset:offset + p.numel()].view_as(p)
@@ -163,6 +167,9 @@ class ProjectionCalibrator:
         sq = (refs * refs).sum(1)
         keep = sq > 0
         self.references, self.sq_norms = refs[keep], sq[keep]
+        # Gram matrix of the references: the dot products of the partly calibrated gradient follow
+        # from those of the original one, so the whole calibration reads each reference twice
+        self.gram = self.references @ self.references.T
         self.steps, self._conflicts = 0, torch.zeros((), device=refs.device)
 
     @classmethod
@@ -178,16 +185,20 @@ class ProjectionCalibrator:
         return self.apply_(g.clone())
 
     def apply_(self, g: Tensor) -> Tensor:
-        """Calibrate ``g`` in place (two fused vector passes per reference) and return it."""
-        if self.c == 0.0:
+        """Calibrate ``g`` in place and return it: the same result as projecting against the references
+        one after another, computed as d = V g (one pass over the references), the coefficients from
+        d and the Gram matrix VVᵀ (g_j·v_j = d_j − Σ_{i<j} coef_i v_i·v_j; R scalars on the device, no
+        host sync), and g −= Vᵀ coef (one more pass)."""
+        if self.c == 0.0 or len(self.references) == 0:
             return g
         self.steps += 1
-        for v, sq in zip(self.references, self.sq_norms):
-            dot = g @ v
+        d = self.references @ g
+        coefs: list[Tensor] = []
+        for j in range(len(self.references)):
+            dot = d[j] - sum((coefs[i] * self.gram[i, j] for i in range(j)), start=torch.zeros((), device=g.device))
             self._conflicts += dot < 0
-            # g -= coef · v in one fused pass; coef stays a device tensor (no host sync)
-            g.addcmul_(v, torch.where(dot < 0, self.c * dot / sq, 0.0), value=-1.0)
-        return g
+            coefs.append(torch.where(dot < 0, self.c * dot / self.sq_norms[j], 0.0))
+        return g.addmv_(self.references.T, torch.stack(coefs), alpha=-1.0)
 
     def conflict_rate(self) -> float:
         """Fraction of (step, reference) pairs so far where the gradient conflicted (g·v < 0)."""
@@ -205,8 +216,10 @@ class SignCalibrator:
         if device is not None:
             refs = refs.to(device)
         self.empty = len(refs) == 0
-        self.any_positive = (refs > 0).any(0)
-        self.any_negative = (refs < 0).any(0)
+        # per component, the multiplier of a positive and of a negative gradient entry: 1 − c where a
+        # reference has the opposite sign, else 1 (so apply_ is one comparison, one where, one product)
+        self.if_positive = torch.where((refs < 0).any(0), 1.0 - self.c, 1.0).to(refs.dtype)
+        self.if_negative = torch.where((refs > 0).any(0), 1.0 - self.c, 1.0).to(refs.dtype)
         self.steps, self._conflicts = 0, torch.zeros((), device=refs.device)
 
     from_task_vectors = classmethod(ProjectionCalibrator.from_task_vectors.__func__)
@@ -221,10 +234,12 @@ class SignCalibrator:
         """Scale the disagreeing components of ``g`` by (1 − c), in place, and return it."""
         if self.c == 0.0 or self.empty:
             return g
-        conflict = ((g > 0) & self.any_negative) | ((g < 0) & self.any_positive)
+        m = torch.where(g > 0, self.if_positive, self.if_negative)
         self.steps += 1
-        self._conflicts += conflict.sum() / conflict.numel()
-        return g.mul_(torch.where(conflict, 1.0 - self.c, 1.0))
+        # components scaled: those whose multiplier is 1 − c (a zero entry counts if its references
+        # disagree among themselves; it is unchanged either way)
+        self._conflicts += (m.numel() - m.sum()) / (self.c * m.numel())
+        return g.mul_(m)
 
     def conflict_rate(self) -> float:
         """Mean fraction of gradient components scaled per step so far."""

@@ -128,3 +128,25 @@ def test_sign_apply_in_place_matches_call():
     expected = cal(g)
     torch.testing.assert_close(expected, torch.tensor([0.75, -1.0, 2.0, 0.0]))
     assert torch.equal(cal.apply_(g), expected) and torch.equal(g, expected)
+
+
+def test_projection_through_the_gram_matrix_equals_projecting_in_turn():
+    g0 = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        refs = torch.randn(3, 50, generator=g0, dtype=torch.float64)
+        g = torch.randn(50, generator=g0, dtype=torch.float64)
+        expected, conflicts = g.clone(), 0
+        for v in refs:  # the paper's Gram-Schmidt, one reference after another
+            dot = float(expected @ v)
+            if dot < 0:
+                expected -= 0.7 * dot / float(v @ v) * v
+                conflicts += 1
+        cal = S.ProjectionCalibrator(refs, 0.7)
+        torch.testing.assert_close(cal(g), expected)
+        assert cal.conflict_rate() == pytest.approx(conflicts / 3)
+
+
+def test_sign_conflict_rate_counts_scaled_components():
+    cal = S.SignCalibrator([torch.tensor([1.0, -1.0, 1.0, -1.0])], 0.5)
+    cal(torch.tensor([1.0, 1.0, -1.0, -1.0]))  # components 1 and 2 disagree
+    assert cal.conflict_rate() == pytest.approx(0.5)
