@@ -1,11 +1,18 @@
-"""Task-arithmetic metrics (ch5): accuracy, normalized accuracy (Eq. (5), Appendix A) and the
-weight-disentanglement error ξ(α1, α2) (Sec. 4) with its two distances: KL divergence for the
-representation model and prediction error for the combined model (footnote 3)."""
+"""Metrics of the book's chapters.
+
+* Task arithmetic (ch5): accuracy, normalized accuracy (Eq. (5), Appendix A) and the
+  weight-disentanglement error ξ(α1, α2) (Sec. 4) with its two distances: KL divergence for the
+  representation model and prediction error for the combined model (footnote 3).
+* Transfer and interference (ch4): the sample-wise PerfGain, Interference and Transfer of a
+  multi-domain model against a single-domain one (Eqs. (2)–(3)), linear CKA between two models'
+  representations (Sec. 3.2, after Kornblith et al. 2019) and the paired t-test of Sec. 4.1.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -128,5 +135,100 @@ def disentanglement_error(outputs: Callable[[tuple[float, float], int], Tensor],
     return xi
 
 
-__all__ = ["DISENTANGLEMENT_GRID", "accuracy", "disentanglement_error", "kl_divergence", "normalized_accuracies",
+# --- ch4: transfer and interference ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TransferScores:
+    """ch4 Eqs. (2)–(3) for one domain, in percent: ``k`` / ``k_prime`` are the multi-domain model's
+    correct answers on the samples the single-domain model gets right / wrong."""
+
+    perf_gain: float
+    interference: float
+    transfer: float
+    k: int
+    k_prime: int
+    n_correct: int
+    n: int
+
+
+def transfer_scores(single_correct: Tensor, multi_correct: Tensor) -> TransferScores:
+    """PerfGain, Interference and Transfer (ch4 Eqs. (2)–(3)) from per-sample correctness (bool) of the
+    single-domain model M_T and the multi-domain model on the same test samples:
+
+    PerfGain = (k + k' − |D_correct|) / |D| · 100, Interference = (|D_correct| − k) / |D_correct| · 100,
+    Transfer = k' / |D_incorrect| · 100, with D_correct the samples M_T gets right. Interference is
+    NaN when M_T gets nothing right, Transfer when it gets everything right (the sets are empty).
+    """
+    a = torch.as_tensor(single_correct).reshape(-1)
+    b = torch.as_tensor(multi_correct).reshape(-1)
+    if a.dtype != torch.bool or b.dtype != torch.bool:
+        raise ValueError(f"correctness must be boolean per sample; got {a.dtype} and {b.dtype}")
+    if len(a) != len(b) or len(a) == 0:
+        raise ValueError(f"need the same non-empty test set for both models; got {len(a)} and {len(b)} samples")
+    n, n_correct = len(a), int(a.sum())
+    k, k_prime = int((a & b).sum()), int((~a & b).sum())
+    n_incorrect = n - n_correct
+    return TransferScores(perf_gain=100.0 * (k + k_prime - n_correct) / n,
+                          interference=100.0 * (n_correct - k) / n_correct if n_correct else math.nan,
+                          transfer=100.0 * k_prime / n_incorrect if n_incorrect else math.nan,
+                          k=k, k_prime=k_prime, n_correct=n_correct, n=n)
+
+
+def correct(logits_or_predictions: Tensor, labels: Tensor) -> Tensor:
+    """Per-sample correctness (bool) from (N, C) logits or (N,) predictions."""
+    p = logits_or_predictions
+    pred = p.argmax(-1) if p.dim() == 2 else p
+    if pred.shape != labels.shape or pred.dim() != 1:
+        raise ValueError(f"expected (N,) predictions and labels; got {tuple(pred.shape)} and {tuple(labels.shape)}")
+    return pred == labels
+
+
+def _centered(x) -> np.ndarray:
+    x = np.asarray(x.detach().cpu() if torch.is_tensor(x) else x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"representations must be (samples, features); got shape {x.shape}")
+    return x - x.mean(0, keepdims=True)
+
+
+def _hsic_dot(xty_sq: float, rows_x: np.ndarray, rows_y: np.ndarray, n: int) -> float:
+    """The unbiased estimator of ‖XᵀY‖²_F for centered X, Y (Song et al. 2012), from ‖XᵀY‖²_F and the
+    rows' squared norms."""
+    return xty_sq - n / (n - 2.0) * float(rows_x @ rows_y) + float(rows_x.sum() * rows_y.sum()) / ((n - 1) * (n - 2))
+
+
+def linear_cka(x, y, debiased: bool = False) -> float:
+    """Linear CKA (Kornblith et al. 2019) between representations ``x`` (n, p) and ``y`` (n, q) of the
+    same n samples: ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F) on column-centered features, the task similarity of
+    ch4 Sec. 3.2. ``debiased`` uses the unbiased HSIC estimator (needs n > 3). Invariant to orthogonal
+    transforms and isotropic scaling of either side; computed in float64."""
+    X, Y = _centered(x), _centered(y)
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(f"x and y must describe the same samples; got {X.shape[0]} and {Y.shape[0]} rows")
+    n = X.shape[0]
+    xy = float(np.linalg.norm(X.T @ Y) ** 2)
+    xx = float(np.linalg.norm(X.T @ X) ** 2)
+    yy = float(np.linalg.norm(Y.T @ Y) ** 2)
+    if debiased:
+        if n <= 3:
+            raise ValueError(f"debiased CKA needs more than 3 samples; got {n}")
+        rx, ry = (X * X).sum(1), (Y * Y).sum(1)
+        xy, xx, yy = _hsic_dot(xy, rx, ry, n), _hsic_dot(xx, rx, rx, n), _hsic_dot(yy, ry, ry, n)
+    if xx <= 0 or yy <= 0:
+        raise ValueError("CKA is undefined for a constant representation (zero variance)")
+    return xy / math.sqrt(xx * yy)
+
+
+def paired_ttest(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
+    """Paired t-test (ch4 Sec. 4.1: the scores of two weighting methods paired by trial and pairing):
+    ``(t statistic, two-sided p-value)`` from :func:`scipy.stats.ttest_rel`."""
+    from scipy import stats
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+        raise ValueError(f"paired t-test needs two equally long lists of at least 2 scores; got {a.shape}, {b.shape}")
+    res = stats.ttest_rel(a, b)
+    return float(res.statistic), float(res.pvalue)
+
+
+__all__ = ["DISENTANGLEMENT_GRID", "TransferScores", "accuracy", "correct", "linear_cka", "paired_ttest",
+           "transfer_scores", "disentanglement_error", "kl_divergence", "normalized_accuracies",
            "normalized_accuracy", "prediction_disagreement"]

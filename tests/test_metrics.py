@@ -105,3 +105,58 @@ def test_bad_disentanglement_grid():
         disentanglement_error(lambda c, t: torch.zeros(1, 1), mean_abs, [])
     with pytest.raises(ValueError, match="nan"):
         disentanglement_error(lambda c, t: torch.zeros(1, 1), mean_abs, [0.0, math.nan])
+
+
+# --- ch4: transfer, interference, CKA ---------------------------------------------------------------
+
+def test_transfer_scores_on_a_hand_built_example():
+    from paperlib.metrics import transfer_scores
+    # 10 samples; the single-domain model gets the first 6 right. The multi-domain model keeps 4 of
+    # them (k = 4) and newly solves 3 of the other 4 (k' = 3).
+    single = torch.tensor([True] * 6 + [False] * 4)
+    multi = torch.tensor([True, True, True, True, False, False, True, True, True, False])
+    s = transfer_scores(single, multi)
+    assert (s.k, s.k_prime, s.n_correct, s.n) == (4, 3, 6, 10)
+    assert s.perf_gain == pytest.approx(100 * (4 + 3 - 6) / 10)  # +10: accuracy 70% vs 60%
+    assert s.interference == pytest.approx(100 * 2 / 6)
+    assert s.transfer == pytest.approx(100 * 3 / 4)
+    every = transfer_scores(torch.ones(3, dtype=torch.bool), torch.tensor([True, False, True]))
+    assert math.isnan(every.transfer) and every.interference == pytest.approx(100 / 3)
+    with pytest.raises(ValueError, match="boolean"):
+        transfer_scores(torch.ones(3), torch.ones(3))
+    with pytest.raises(ValueError, match="same non-empty"):
+        transfer_scores(torch.ones(3, dtype=torch.bool), torch.ones(2, dtype=torch.bool))
+
+
+def test_correct_from_logits():
+    from paperlib.metrics import correct
+    logits = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    assert correct(logits, torch.tensor([1, 1, 1])).tolist() == [True, False, True]
+
+
+def test_linear_cka_reference_values_and_invariances():
+    from paperlib.metrics import linear_cka
+    np.random.seed(1337)
+    X = np.random.randn(100, 10)
+    Y = np.random.randn(100, 10) + X
+    assert linear_cka(X, Y) == pytest.approx(0.55761, abs=1e-5)  # Kornblith et al.'s published values
+    assert linear_cka(X, Y, debiased=True) == pytest.approx(0.51346, abs=1e-5)
+    q, _ = np.linalg.qr(np.random.randn(10, 10))
+    assert linear_cka(X @ q, 3.0 * Y) == pytest.approx(linear_cka(X, Y))  # orthogonal + isotropic scaling
+    assert linear_cka(X, X) == pytest.approx(1.0)
+    assert linear_cka(torch.tensor(X), torch.tensor(Y)) == pytest.approx(linear_cka(X, Y))
+    with pytest.raises(ValueError, match="same samples"):
+        linear_cka(X, Y[:50])
+    with pytest.raises(ValueError, match="constant"):
+        linear_cka(np.ones((5, 2)), Y[:5])
+
+
+def test_paired_ttest():
+    from scipy import stats
+
+    from paperlib.metrics import paired_ttest
+    a, b = [1.0, 2.0, 3.5, 4.0], [0.5, 1.0, 3.0, 3.0]
+    t, p = paired_ttest(a, b)
+    assert (t, p) == pytest.approx((stats.ttest_rel(a, b).statistic, stats.ttest_rel(a, b).pvalue))
+    with pytest.raises(ValueError, match="equally long"):
+        paired_ttest([1.0, 2.0], [1.0])
