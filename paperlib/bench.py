@@ -96,6 +96,17 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def _training_setup(model_name: str, setting: str, batch: int, device: str):
+    """(model, trained parameters, AdamW, images, labels) of one benchmark setting, seeded."""
+    torch.manual_seed(0)
+    model, size = _build(model_name, setting, device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-5, weight_decay=0.1)
+    x = torch.rand(batch, 3, size, size, device=device)
+    y = torch.randint(0, 10, (batch,), device=device)
+    return model, params, opt, x, y
+
+
 def _time_steps(step, steps: int, warmup: int, device: str) -> list[float]:
     """Seconds of each of ``steps`` calls of ``step`` after ``warmup`` untimed ones."""
     for _ in range(warmup):
@@ -113,12 +124,7 @@ def _time_steps(step, steps: int, warmup: int, device: str) -> list[float]:
 def measure(model_name: str, setting: str, batch: int, steps: int, device: str, warmup: int = 2) -> dict:
     """Median step time (s), peak memory (MB) and forward-only time (s) of one setting."""
     from .finetune import backward_step
-    torch.manual_seed(0)
-    model, size = _build(model_name, setting, device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=1e-5, weight_decay=0.1)
-    x = torch.rand(batch, 3, size, size, device=device)
-    y = torch.randint(0, 10, (batch,), device=device)
+    model, params, opt, x, y = _training_setup(model_name, setting, batch, device)
 
     def step():
         backward_step(F.cross_entropy(model(x), y), opt, params, 1.0)
@@ -210,12 +216,7 @@ def measure_calibration(model_name: str, batch: int, steps: int, device: str, re
     The three are timed in turn, step by step, so that drifts of the machine hit them alike."""
     from .finetune import backward_step
     from .surgery import FlatGradients, make_calibrator
-    torch.manual_seed(0)
-    model, size = _build(model_name, "linearized", device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=1e-5, weight_decay=0.1)
-    x = torch.rand(batch, 3, size, size, device=device)
-    y = torch.randint(0, 10, (batch,), device=device)
+    model, params, opt, x, y = _training_setup(model_name, "linearized", batch, device)
     n = sum(p.numel() for p in params)
     refs = torch.randn(references, n, generator=torch.Generator().manual_seed(1)).to(device)
     flat = FlatGradients(params)

@@ -55,6 +55,26 @@ def check_int_range(value, name: str, lo: int | None = None, hi: int | None = No
     return value
 
 
+def check_seeds(seeds, profile: str) -> tuple[int, ...]:
+    """A chapter's seeds: ``None`` means 0, 1, 2 (``smoke``: 0 only); each a non-negative integer."""
+    seeds = tuple(seeds) if seeds is not None else ((0,) if profile == "smoke" else (0, 1, 2))
+    if not seeds:
+        raise ValueError("seeds is empty; give at least one seed")
+    for s in seeds:
+        check_int_range(s, "seed", 0)
+    return seeds
+
+
+def check_device(device: str) -> str:
+    """``cpu``, ``cuda`` or ``cuda:<i>``; a CUDA device must be present."""
+    check_choice(device, ("cpu", "cuda") + tuple(f"cuda:{i}" for i in range(16)), "device")
+    if device.startswith("cuda"):
+        import torch
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} but no CUDA device is available; use 'cpu'")
+    return device
+
+
 @dataclass(frozen=True)
 class SplitSizes:
     """Images per class generated for each split of an embedded domain."""

@@ -143,6 +143,14 @@ def build_encoder(bundle: ClipBundle, paradigm: str, variant: int | None = None)
     return encoder, names
 
 
+def trainable_parameters(encoder: nn.Module, names: list[str]) -> list[nn.Parameter]:
+    """The parameters ``names`` of an encoder built by :func:`build_encoder` (θ of the linearized one)."""
+    if isinstance(encoder, LinearizedModel):
+        return [encoder.parameter(n) for n in names]
+    by_name = dict(encoder.named_parameters())
+    return [by_name[n] for n in names]
+
+
 def encoder_state(encoder: nn.Module) -> dict[str, torch.Tensor]:
     """The encoder's current parameters θ under the image encoder's names (any paradigm)."""
     if isinstance(encoder, LinearizedModel):
@@ -270,9 +278,7 @@ def train_loop(cfg: FinetuneConfig, encoder: nn.Module, names: list[str], head: 
     step state (the caller adds θ and anything of its own) and ``resume`` is what it saved.
     """
     model = ImageClassifier(encoder, head).to(device)
-    by_name = dict(encoder.named_parameters()) if not isinstance(encoder, LinearizedModel) else None
-    params = ([by_name[n] for n in names] if by_name is not None
-              else [encoder.params[encoder._keys[n]] for n in names])
+    params = trainable_parameters(encoder, names)
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     flat = FlatGradients(params) if calibrator is not None else None
     batches = _Batches(train, cfg.batch_size, cfg.seed if data_seed is None else data_seed)
@@ -381,4 +387,4 @@ def finetune(config: FinetuneConfig, bundle: ClipBundle | None = None, *, progre
 
 
 __all__ = ["PROTOCOLS", "FinetuneConfig", "FinetuneRun", "Protocol", "accuracy_of", "backward_step", "build_encoder", "cosine_lr",
-           "encoder_state", "features", "finetune", "labels_of", "load_encoder_state", "task_data", "train_loop"]
+           "encoder_state", "features", "finetune", "trainable_parameters", "labels_of", "load_encoder_state", "task_data", "train_loop"]

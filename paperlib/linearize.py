@@ -229,6 +229,10 @@ class LinearizedModel(nn.Module):
         out_p, out_t = self._jvp(primal, tangent, args, kwargs)
         return out_p + out_t.detach()
 
+    def parameter(self, name: str) -> nn.Parameter:
+        """The trainable θ entry of the wrapped model's parameter ``name``."""
+        return self.params[self._keys[name]]
+
     def trainable_state(self) -> dict[str, Tensor]:
         """θ under the wrapped model's parameter names (detached, sharing storage)."""
         return {n: t.detach() for n, t in zip(self.names, self._theta())}

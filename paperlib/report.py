@@ -138,3 +138,18 @@ def verdict(diffs) -> tuple[str, str]:
         return ("yes (1 seed)" if m > 0 else "no (1 seed)"), ci
     return ("yes" if lo > 0 else "no" if hi < 0 else "inconclusive"), ci
 
+
+def claims_summary(verdicts, scope: str) -> list[str]:
+    """The opening lines of a chapter's closing section from its claims table (columns ``claim``,
+    ``ours``, ``reproduced``): the counts, then the claims grouped as reproduced / not / inconclusive.
+    ``scope`` says what the numbers came from, e.g. ``"profile **embedded** (3 seed(s))"``."""
+    yes = verdicts[verdicts.reproduced.str.startswith("yes")]
+    no = verdicts[verdicts.reproduced.str.startswith("no")]
+    unsure = verdicts[verdicts.reproduced == "inconclusive"]
+    lines = [f"On {scope}, {len(yes)} of {len(verdicts)} checked claims reproduced, {len(no)} did not and "
+             f"{len(unsure)} were inconclusive."]
+    for title, part in (("Reproduced", yes), ("Not reproduced", no), ("Inconclusive", unsure)):
+        if len(part):
+            lines.append(f"\n**{title}:**\n" + "\n".join(f"- {c} (ours: {o})" for c, o in zip(part.claim, part.ours)))
+    return lines
+

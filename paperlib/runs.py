@@ -57,6 +57,17 @@ def atomic_write_json(obj: Any, path: Path) -> None:
         tmp.write_text(json.dumps(obj, indent=1, sort_keys=True))
 
 
+def cached_result(kind: str, config: Mapping | Any, root: Path | None = None) -> tuple[Any] | None:
+    """``(result,)`` of a finished run, or ``None`` when it is not stored (or cannot be parsed)."""
+    path = run_path(kind, config, root)
+    if not path.exists():
+        return None
+    try:
+        return (json.loads(path.read_text())["result"],)
+    except (json.JSONDecodeError, KeyError):
+        return None
+
+
 def cached_run(kind: str, config: Mapping | Any, compute: Callable[[], Any], *, root: Path | None = None,
                force: bool = False) -> Any:
     """Return the result of run ``(kind, config)``, computing and storing it if it is not cached.
@@ -65,11 +76,10 @@ def cached_run(kind: str, config: Mapping | Any, compute: Callable[[], Any], *, 
     A stored file that cannot be parsed is recomputed (and overwritten).
     """
     path = run_path(kind, config, root)
-    if path.exists() and not force:
-        try:
-            return json.loads(path.read_text())["result"]
-        except (json.JSONDecodeError, KeyError):
-            pass
+    if not force:
+        stored = cached_result(kind, config, root)
+        if stored is not None:
+            return stored[0]
     start = time.perf_counter()
     result = compute()
     record = {"kind": kind, "config": _plain(config), "code_version": CODE_VERSION,

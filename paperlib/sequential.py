@@ -48,6 +48,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -59,8 +60,8 @@ from .config import check_int_range
 from .finetune import (FinetuneConfig, build_encoder, encoder_state, finetune, load_encoder_state, task_data,
                        train_loop)
 from .models.clip import ClipBundle, model_id
-from .runs import Checkpoint, cached_run, run_path
-from .surgery import check_strength, flatten, make_calibrator
+from .runs import Checkpoint, cached_result, cached_run, run_path
+from .surgery import calibrator_class, check_strength
 from .task_vectors import ALPHA_GRID, TaskVector, check_alpha_grid, search_alpha
 
 #: Sec. 5.1: total training epochs per target task on the paper's datasets (following [20]).
@@ -233,12 +234,23 @@ class SequenceSpec:
     data_root: str | None = None
     test_per_class: int | None = None
 
-    @property
+    # Derived from the (frozen) fields once: the run loop asks for them at every segment.
+    @cached_property
     def parsed(self) -> Method:
         return parse_method(self.method)
 
+    @cached_property
+    def _segments(self) -> tuple[Segment, ...]:
+        return tuple(plan_segments(self.order, dict(self.iterations), dict(self.warmup), self.parsed.rounds))
+
+    @cached_property
+    def _base_key(self) -> tuple:
+        m = self.parsed
+        base = {f: v for f, v in self.identity().items() if f not in ("method", "order", "eval_tasks")}
+        return (repr(sorted(base.items())), m.paradigm, m.calibration, m.c, m.precalibration)
+
     def segments(self) -> list[Segment]:
-        return plan_segments(self.order, dict(self.iterations), dict(self.warmup), self.parsed.rounds)
+        return list(self._segments)
 
     def identity(self) -> dict:
         return dataclasses.asdict(self)
@@ -246,10 +258,7 @@ class SequenceSpec:
     def prefix_key(self, k: int) -> tuple:
         """Identity of the state after the first ``k`` segments: shared by specs that train the same
         segments the same way (the 24 orders of Table 4 share their prefixes)."""
-        m = self.parsed
-        base = {f: v for f, v in self.identity().items() if f not in ("method", "order", "eval_tasks")}
-        return (repr(sorted(base.items())), m.paradigm, m.calibration, m.c, m.precalibration,
-                tuple(self.segments()[:k]))
+        return (*self._base_key, self._segments[:k])
 
 
 @dataclass
@@ -281,6 +290,7 @@ class Sequencer:
         self._train: dict[str, object] = {}
         self._heads: dict[str, torch.nn.Module] = {}
         self._theta0: dict[str, dict[str, torch.Tensor]] = {}
+        self._btl: dict[str, TaskVector] = {}
 
     # -- data and the pre-trained state -------------------------------------------------------------
     def _data(self, spec: SequenceSpec, task: str):
@@ -295,6 +305,13 @@ class Sequencer:
             enc, _ = build_encoder(self.bundle, paradigm)
             self._theta0[paradigm] = {k: v.detach().clone() for k, v in encoder_state(enc).items()}
         return self._theta0[paradigm]
+
+    def _btl_vector(self, file: str) -> TaskVector:
+        """A B-TL task vector of the run cache, loaded once (every pre-calibrated sequence of a seed
+        uses the same ones)."""
+        if file not in self._btl:
+            self._btl[file] = TaskVector.load(run_path("finetune", {}).parent / file)
+        return self._btl[file]
 
     @staticmethod
     def vector_path(spec: SequenceSpec) -> Path:
@@ -322,8 +339,7 @@ class Sequencer:
             if missing:
                 raise ValueError(f"{spec.method} pre-calibrates with the B-TL task vectors of {missing}, "
                                  "which the spec does not name")
-            root = run_path("finetune", {}).parent
-            return [TaskVector.load(root / files[t]) for t in others], m.precalibration
+            return [self._btl_vector(files[t]) for t in others], m.precalibration
         if m.calibration == "none" or m.c == 0.0:
             return [], None
         return [state.vectors[t] for t in spec.order if t != seg.task and t in state.vectors], (m.calibration, m.c)
@@ -353,10 +369,8 @@ class Sequencer:
         start = {n: v.to(self.device) for n, v in state.theta.items()}
         load_encoder_state(encoder, start)
         calibrator = None
-        if refs:
-            # references in gradient convention: −τ (see paperlib.surgery), flattened in θ's order
-            calibrator = make_calibrator(calibration[0], [-flatten(r, names) for r in refs], calibration[1],
-                                         self.device)
+        if refs:  # references −τ (gradient convention, see paperlib.surgery), flattened in θ's order
+            calibrator = calibrator_class(calibration[0]).from_task_vectors(refs, names, calibration[1], self.device)
         if resume is not None:
             load_encoder_state(encoder, {n[6:]: v.to(self.device) for n, v in resume[0].items()
                                          if n.startswith("theta.")})
@@ -384,11 +398,10 @@ class Sequencer:
 
     # -- whole sequences ----------------------------------------------------------------------------
     def _evaluate(self, spec: SequenceSpec, state: _State) -> dict:
-        theta0 = self.theta0(spec.parsed.paradigm)
         path = self.vector_path(spec)
-        TaskVector({n: state.theta[n] - theta0[n] for n in theta0}).save(
-            path, {"method": spec.method, "order": ",".join(spec.order)})
-        test = self._accuracies(spec, state)
+        edit = self._edit(spec, state)
+        edit.save(path, {"method": spec.method, "order": ",".join(spec.order)})
+        test = self._accuracies(spec, edit)
         return {"method": spec.method, "order": list(spec.order), "seed": spec.seed, "test": test,
                 "segments": state.records, "train_seconds": float(sum(r["seconds"] for r in state.records)),
                 "edit_file": path.name}
@@ -400,18 +413,20 @@ class Sequencer:
         def compute() -> list[dict]:
             m = spec.parsed
             state = _State(dict(self.theta0(m.paradigm)), {}, [])
-            rows = [dict(after="pre-trained", round=None, test=self._accuracies(spec, state))]
+            rows = [dict(after="pre-trained", round=None, test=self._accuracies(spec, self._edit(spec, state)))]
             for k, seg in enumerate(spec.segments()):
                 state = self._advance(spec, k, state, None)
-                rows.append(dict(after=seg.task, round=seg.round, test=self._accuracies(spec, state)))
+                rows.append(dict(after=seg.task, round=seg.round, test=self._accuracies(spec, self._edit(spec, state))))
             return rows
         return cached_run("ch1_trajectory", spec.identity(), compute)
 
-    def _accuracies(self, spec: SequenceSpec, state: _State) -> dict[str, float]:
-        m = spec.parsed
-        theta0 = self.theta0(m.paradigm)
-        edit = TaskVector({n: state.theta[n] - theta0[n] for n in theta0})
-        edited = EditedEncoder(self.bundle, m.paradigm, {"model": edit}, device=self.device)
+    def _edit(self, spec: SequenceSpec, state: _State) -> TaskVector:
+        """θ − θ0 of a state: the edit that turns the pre-trained model into the sequence's model."""
+        theta0 = self.theta0(spec.parsed.paradigm)
+        return TaskVector({n: state.theta[n] - theta0[n] for n in theta0})
+
+    def _accuracies(self, spec: SequenceSpec, edit: TaskVector) -> dict[str, float]:
+        edited = EditedEncoder(self.bundle, spec.parsed.paradigm, {"model": edit}, device=self.device)
         return evaluate(edited, {"model": 1.0}, {t: self.test_sets[t] for t in spec.eval_tasks})
 
     def run(self, spec: SequenceSpec) -> dict:
@@ -426,9 +441,9 @@ class Sequencer:
         results: dict[int, dict] = {}
         pending = []
         for i, spec in enumerate(specs):
-            path = run_path("ch1_sequence", spec.identity())
-            if path.exists() and self.vector_path(spec).exists():
-                results[i] = cached_run("ch1_sequence", spec.identity(), lambda: None)
+            stored = cached_result("ch1_sequence", spec.identity())
+            if stored is not None and self.vector_path(spec).exists():
+                results[i] = stored[0]
             else:
                 pending.append(i)
         pending.sort(key=lambda i: repr([specs[i].prefix_key(0)] + [dataclasses.astuple(s) for s in specs[i].segments()]))

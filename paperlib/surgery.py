@@ -246,13 +246,18 @@ class SignCalibrator:
         return float(self._conflicts) / self.steps if self.steps else 0.0
 
 
-def make_calibrator(method: str, references: Tensor | Iterable[Tensor], c: float,
-                    device: str | torch.device | None = None) -> ProjectionCalibrator | SignCalibrator:
+def calibrator_class(method: str) -> type[ProjectionCalibrator] | type[SignCalibrator]:
     """``"pcgrad"`` → :class:`ProjectionCalibrator`, ``"sign"`` → :class:`SignCalibrator`."""
     if method not in CALIBRATIONS:
         raise ValueError(f"unknown calibration method {method!r}; allowed: {', '.join(CALIBRATIONS)}")
-    return (ProjectionCalibrator if method == "pcgrad" else SignCalibrator)(references, c, device)
+    return ProjectionCalibrator if method == "pcgrad" else SignCalibrator
 
 
-__all__ = ["CALIBRATIONS", "FlatGradients", "ProjectionCalibrator", "SignCalibrator", "check_strength", "flatten", "gradient_vector",
-           "make_calibrator", "pcgrad", "set_gradient_vector"]
+def make_calibrator(method: str, references: Tensor | Iterable[Tensor], c: float,
+                    device: str | torch.device | None = None) -> ProjectionCalibrator | SignCalibrator:
+    """The calibrator of ``method`` (:func:`calibrator_class`) against gradient-convention references."""
+    return calibrator_class(method)(references, c, device)
+
+
+__all__ = ["CALIBRATIONS", "FlatGradients", "ProjectionCalibrator", "SignCalibrator", "calibrator_class",
+           "check_strength", "flatten", "gradient_vector", "make_calibrator", "pcgrad", "set_gradient_vector"]

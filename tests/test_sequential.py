@@ -224,10 +224,10 @@ def test_merge_picks_alpha_by_mean_target_accuracy(chapter):
 
 def test_flat_gradients_work_with_the_linearized_model():
     bundle = load_clip("smoke")
-    from paperlib.finetune import build_encoder
+    from paperlib.finetune import build_encoder, trainable_parameters
     from paperlib.surgery import FlatGradients
     enc, names = build_encoder(bundle, "linearized")
-    params = [enc.params[enc._keys[n]] for n in names]
+    params = trainable_parameters(enc, names)
     flat = FlatGradients(params)
     enc.train()
     enc(torch.rand(2, 3, 32, 32)).sum().backward()

@@ -19,12 +19,12 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from ..arithmetic import task_sets, zero_shot
-from ..config import check_choice, check_int_range, check_profile
+from ..config import check_choice, check_device, check_int_range, check_profile, check_seeds
 from ..data import benchmark
 from ..data.standins import BENCHMARKS
 from ..finetune import PROTOCOLS, FinetuneConfig, finetune
 from ..models.clip import ClipBundle, load_clip
-from ..report import fmt_ci, verdict
+from ..report import claims_summary, fmt_ci, verdict
 from ..runs import cached_run
 from ..sequential import (SequenceSpec, Sequencer, all_orders, check_order, curriculum_order, iterations_per_task,
                           merge, parse_method, summarize, weights_id)
@@ -109,11 +109,7 @@ class Ch1Config:
             parse_method(m)
         if len(set(methods)) != len(methods):
             raise ValueError(f"methods has duplicates: {list(methods)}")
-        seeds = tuple(seeds) if seeds is not None else ((0,) if profile == "smoke" else (0, 1, 2))
-        if not seeds:
-            raise ValueError("seeds is empty; give at least one seed")
-        for s in seeds:
-            check_int_range(s, "seed", 0)
+        seeds = check_seeds(seeds, profile)
         if len(set(seeds)) != len(seeds):
             raise ValueError(f"seeds has duplicates: {list(seeds)}")
         it = check_int_range(iterations if iterations is not None else proto.iterations, "iterations", 1)
@@ -138,11 +134,7 @@ class Ch1Config:
         if n_orders is not None:
             check_int_range(n_orders, "orders", 1, 24)
         targets, references, paper = roles(profile)
-        check_choice(device, ("cpu", "cuda") + tuple(f"cuda:{i}" for i in range(16)), "device")
-        if device.startswith("cuda"):
-            import torch
-            if not torch.cuda.is_available():
-                raise ValueError(f"device={device!r} but no CUDA device is available; use 'cpu'")
+        check_device(device)
         return cls(profile, targets, references, paper, methods, seeds, rounds, min(sw["sweep_rounds"], it), grid,
                    lrs, scales, n_orders, lr,
                    check_int_range(batch_size if batch_size is not None else proto.batch_size, "batch_size", 1),
@@ -466,15 +458,14 @@ def sweep_figure(sweeps: dict[str, pd.DataFrame], cfg: Ch1Config, label: str):
 def calibration_table(extras: pd.DataFrame) -> pd.DataFrame:
     """How often calibration acted: per calibrated method, the mean conflict rate over its calibrated
     segments (projection: share of (step, reference) pairs with g·v < 0; sign: share of gradient
-    components scaled), and the references per segment."""
+    components scaled), on the first task (pre-calibration) and the later ones."""
     rows = []
     for _, r in extras.dropna(subset=["segments"]).iterrows():
-        segs = [s for s in r["segments"] if s["conflict_rate"] is not None]
-        if segs:
-            rows.append(dict(method=r["method"], seed=r["seed"],
-                             first_task=segs[0]["conflict_rate"] if segs[0] is r["segments"][0] else np.nan,
-                             later_tasks=np.mean([s["conflict_rate"] for s in segs if s is not r["segments"][0]] or [np.nan]),
-                             segments=len(segs)))
+        first, *later = [s["conflict_rate"] for s in r["segments"]]
+        later = [x for x in later if x is not None]
+        if first is not None or later:
+            rows.append(dict(method=r["method"], first_task=np.nan if first is None else first,
+                             later_tasks=np.mean(later) if later else np.nan))
     if not rows:
         return pd.DataFrame()
     d = pd.DataFrame(rows)
@@ -579,15 +570,8 @@ def closing_text(cfg: Ch1Config, verdicts: pd.DataFrame, runs: pd.DataFrame, cal
                  trajectory: pd.DataFrame | None = None, tower_parameters: int | None = None) -> str:
     """The closing paragraph, written from the computed verdicts and numbers (never hard-coded);
     ``trajectory`` is :meth:`Chapter1.forgetting`."""
-    yes = verdicts[verdicts.reproduced.str.startswith("yes")]
-    no = verdicts[verdicts.reproduced.str.startswith("no")]
-    unsure = verdicts[verdicts.reproduced == "inconclusive"]
-    lines = [f"On profile **{cfg.profile}** ({len(cfg.seeds)} seed(s) for Table 3, the first seed for Table 4 and "
-             f"Figs. 3–5), {len(yes)} of {len(verdicts)} checked claims reproduced, {len(no)} did not and "
-             f"{len(unsure)} were inconclusive."]
-    for title, part in (("Reproduced", yes), ("Not reproduced", no), ("Inconclusive", unsure)):
-        if len(part):
-            lines.append(f"\n**{title}:**\n" + "\n".join(f"- {c} (ours: {o})" for c, o in zip(part.claim, part.ours)))
+    lines = claims_summary(verdicts, f"profile **{cfg.profile}** ({len(cfg.seeds)} seed(s) for Table 3, the first "
+                                     "seed for Table 4 and Figs. 3–5)")
     means = runs.groupby("method", observed=True)[["tgt", "ref", "all"]].mean()
     if "CLIP" in means.index and len(means) > 1:
         tuned = means.drop(index="CLIP")

@@ -16,14 +16,14 @@ import torch
 from tqdm.auto import tqdm
 
 from ..arithmetic import EditedEncoder, disentanglement, evaluate, task_addition, task_sets, zero_shot
-from ..config import check_choice, check_int_range, check_profile
+from ..config import check_choice, check_device, check_int_range, check_profile, check_seeds
 from ..data import benchmark
 from ..data.embedded.base import DOMAINS
 from ..data.registry import check_dataset
 from ..finetune import PROTOCOLS, FinetuneConfig, FinetuneRun, finetune
 from ..linearize import PARADIGMS
 from ..models.clip import ClipBundle, load_clip, model_id
-from ..report import fmt_ci, mean_ci, verdict as _verdict
+from ..report import claims_summary, fmt_ci, mean_ci, verdict as _verdict
 from ..runs import cached_run
 from ..task_vectors import ALPHA_GRID, check_alpha_grid, cosine_matrix
 
@@ -92,17 +92,11 @@ class Ch5Config:
         variants = tuple(variants) if variants is not None else (1, 2, 3, 4)
         for v in variants:
             check_choice(v, (1, 2, 3, 4), "linear-only variant (Table 2)")
-        seeds = tuple(seeds) if seeds is not None else ((0,) if profile == "smoke" else (0, 1, 2))
-        if not seeds:
-            raise ValueError("seeds is empty; give at least one seed")
-        for s in seeds:
-            check_int_range(s, "seed", 0)
+        seeds = check_seeds(seeds, profile)
         sizes = EVAL_SIZES[profile]
         n = check_int_range(xi_grid_size if xi_grid_size is not None else sizes["xi_grid"], "xi_grid_size", 2, 101)
         pairs = tuple(p for p in _pair_names(profile) if p[0] in tasks and p[1] in tasks)
-        check_choice(device, ("cpu", "cuda") + tuple(f"cuda:{i}" for i in range(16)), "device")
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} but no CUDA device is available; use 'cpu'")
+        check_device(device)
         return cls(profile, tasks, paradigms, variants, seeds, iterations, lr, batch_size,
                    check_alpha_grid(alpha_grid if alpha_grid is not None else ALPHA_GRID),
                    tuple(float(a) for a in np.linspace(-2, 2, n)),
@@ -552,14 +546,7 @@ def closing_text(cfg: Ch5Config, verdicts: pd.DataFrame, single: pd.DataFrame, a
                  inter: dict[str, pd.DataFrame] | None = None, tower_parameters: int | None = None) -> str:
     """The closing paragraph, written from the computed verdicts (never from hard-coded results);
     ``inter`` is :meth:`Chapter5.interference`, ``tower_parameters`` the image tower's size."""
-    yes = verdicts[verdicts.reproduced.str.startswith("yes")]
-    no = verdicts[verdicts.reproduced.str.startswith("no")]
-    unsure = verdicts[verdicts.reproduced == "inconclusive"]
-    lines = [f"On profile **{cfg.profile}** ({len(cfg.seeds)} seed(s)), {len(yes)} of {len(verdicts)} checked "
-             "claims reproduced, " f"{len(no)} did not and {len(unsure)} were inconclusive."]
-    for title, part in (("Reproduced", yes), ("Not reproduced", no), ("Inconclusive", unsure)):
-        if len(part):
-            lines.append(f"\n**{title}:**\n" + "\n".join(f"- {c} (ours: {o})" for c, o in zip(part.claim, part.ours)))
+    lines = claims_summary(verdicts, f"profile **{cfg.profile}** ({len(cfg.seeds)} seed(s))")
     gains = addition_vs_pretrained(cfg, single, addition)
     if len(gains):
         lines.append("\n**Task addition against the pre-trained model** (mean test accuracy over the tasks): "
