@@ -79,6 +79,30 @@ CH1_TEXT: dict[str, dict[str, float]] = {
 #: 1 point and max − min about 3 points; the curriculum order gives the best tgt and all.
 CH1_TABLE4_TEXT = {"std_below": 1.0, "range_about": 3.0, "curriculum_best": ("tgt", "all")}
 
+CH4_PAPER = "ch4-transfer-vs-interference.txt"
+
+#: ch4 Table S1: linear CKA between the single-domain ResNet-32s of each task pairing, per width:
+#: (pairing) → width → (mean, std over 3 trials). Pairings listed from most dissimilar to most similar.
+CH4_TABLE_S1: dict[tuple[str, str], dict[float, tuple[float, float]]] = {
+    ("CIFAR100", "MiniPlaces"): {0.25: (0.38, 0.035), 0.5: (0.37, 0.147), 1.0: (0.42, 0.010), 2.0: (0.38, 0.020)},
+    ("MiniPlaces", "TinyImageNet100"): {0.25: (0.40, 0.027), 0.5: (0.41, 0.009), 1.0: (0.45, 0.010),
+                                        2.0: (0.40, 0.023)},
+    ("CIFAR100", "TinyImageNet100"): {0.25: (0.48, 0.007), 0.5: (0.50, 0.006), 1.0: (0.52, 0.008),
+                                      2.0: (0.43, 0.002)},
+}
+
+#: ch4 Table S2: test accuracy (%) of the independent (single-domain) ResNet-32s: dataset → width →
+#: (mean, std over 3 trials).
+CH4_TABLE_S2: dict[str, dict[float, tuple[float, float]]] = {
+    "CIFAR100": {0.25: (42.40, 0.76), 0.5: (57.12, 0.22), 1.0: (65.27, 0.23), 2.0: (70.48, 0.12)},
+    "MiniPlaces": {0.25: (23.24, 0.58), 0.5: (29.84, 0.20), 1.0: (32.04, 0.34), 2.0: (32.76, 0.34)},
+    "TinyImageNet100": {0.25: (32.46, 0.63), 0.5: (43.29, 0.74), 1.0: (49.83, 0.76), 2.0: (53.28, 0.31)},
+}
+
+#: ch4 Sec. 4.1: paired t-tests on PerfGain at 1848K parameters (width 2), the only width where the
+#: weightings differed at α = 0.05: CoV beat Uniform (p = 0.0165) and Uncertainty (p = 0.0456).
+CH4_PVALUES: dict[tuple[str, str], float] = {("cov", "uniform"): 0.0165, ("cov", "uncertainty"): 0.0456}
+
 #: Where each transcribed table comes from.
 SOURCES: dict[str, str] = {
     "CH5_TABLE1": f"ch5 Table 1 (task addition: Abs. and Norm. accuracy, 8 tasks), {CH5_PAPER}",
@@ -86,6 +110,9 @@ SOURCES: dict[str, str] = {
     "CH1_TABLE5": f"ch1 Table 5 (tgt/ref/all mean accuracy, CLIP ViT-B/32), {CH1_PAPER}",
     "CH1_TEXT": f"ch1 Secs. 5.3-5.4 text (Table 3's other columns and Table 4 are images), {CH1_PAPER}",
     "CH1_TABLE4_TEXT": f"ch1 Sec. 5.4 text about Table 4, {CH1_PAPER}",
+    "CH4_TABLE_S1": f"ch4 Table S1 (CKA of single-domain models per pairing and width), {CH4_PAPER}",
+    "CH4_TABLE_S2": f"ch4 Table S2 (independent model accuracy per width), {CH4_PAPER}",
+    "CH4_PVALUES": f"ch4 Sec. 4.1 text (paired t-tests at 1848K parameters), {CH4_PAPER}",
 }
 
 
@@ -104,4 +131,5 @@ def side_by_side(ours: Mapping[str, float], paper: Mapping[str, float | None], l
     return df
 
 
-__all__ = ["CH1_PAPER", "CH1_TABLE4_TEXT", "CH1_TABLE5", "CH1_TEXT", "CH5_PAPER", "CH5_TABLE1", "CH5_TABLE2", "SOURCES", "side_by_side"]
+__all__ = ["CH1_PAPER", "CH1_TABLE4_TEXT", "CH1_TABLE5", "CH1_TEXT", "CH4_PAPER", "CH4_PVALUES", "CH4_TABLE_S1",
+           "CH4_TABLE_S2", "CH5_PAPER", "CH5_TABLE1", "CH5_TABLE2", "SOURCES", "side_by_side"]

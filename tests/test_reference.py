@@ -2,7 +2,12 @@ import math
 
 import pandas as pd
 
-from paperlib.reference import CH1_PAPER, CH1_TABLE5, CH1_TEXT, CH5_PAPER, CH5_TABLE1, CH5_TABLE2, SOURCES, side_by_side
+from pathlib import Path
+
+from paperlib.reference import (CH1_PAPER, CH1_TABLE5, CH1_TEXT, CH4_PAPER, CH4_PVALUES, CH4_TABLE_S1, CH4_TABLE_S2,
+                               CH5_PAPER, CH5_TABLE1, CH5_TABLE2, SOURCES, side_by_side)
+
+PAPERS = Path(__file__).resolve().parents[2] / "shared" / "papers"
 
 
 def test_table1_spot_values():
@@ -25,7 +30,7 @@ def test_tables_become_dataframes_and_have_sources():
     assert t1.loc["linear_only", "abs"] == 80.44
     assert pd.DataFrame(CH5_TABLE2).T.loc[4, "norm"] == 86.93
     assert "Table 1" in SOURCES["CH5_TABLE1"] and "Table 2" in SOURCES["CH5_TABLE2"]
-    assert all(CH5_PAPER in s or CH1_PAPER in s for s in SOURCES.values())
+    assert all(CH5_PAPER in s or CH1_PAPER in s or CH4_PAPER in s for s in SOURCES.values())
 
 
 def test_side_by_side():
@@ -44,3 +49,17 @@ def test_ch1_table5_all_is_the_mean_of_tgt_and_ref():
         assert abs((row["tgt"] + row["ref"]) / 2 - row["all"]) <= 0.051
     assert CH1_TABLE5["S-TL-p0.5"] == {"tgt": 85.2, "ref": 37.9, "all": 61.5}
     assert math.isclose(CH1_TEXT["S-TL-p0.5-11"]["ref"], 39.6)
+
+
+def test_ch4_tables_match_the_papers_text():
+    assert set(CH4_TABLE_S2) == {"CIFAR100", "MiniPlaces", "TinyImageNet100"}
+    assert CH4_TABLE_S2["TinyImageNet100"][1.0] == (49.83, 0.76)
+    assert CH4_TABLE_S1[("CIFAR100", "TinyImageNet100")][2.0] == (0.43, 0.002)
+    assert CH4_PVALUES[("cov", "uniform")] == 0.0165
+    text = PAPERS / CH4_PAPER
+    if text.exists():  # the papers sit beside the repository on the developers' machines
+        body = text.read_text()
+        for rows in (CH4_TABLE_S1, CH4_TABLE_S2):
+            for per_width in rows.values():
+                cells = [f"{m:.2f}(± {s:.{3 if rows is CH4_TABLE_S1 else 2}f})" for m, s in per_width.values()]
+                assert "\t".join(cells) in body, cells

@@ -1,0 +1,133 @@
+"""Chapter 4's configuration and analysis (paperlib.chapters.ch4_transfer) on hand-built results."""
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from paperlib.chapters import ch4_transfer as ch4
+from paperlib.chapters.ch4_transfer import Ch4Config
+
+DOMAINS = ("printed_digits", "traffic_signs", "land_cover")
+
+
+def test_defaults_per_profile():
+    cfg = Ch4Config.from_params(profile="smoke")
+    assert cfg.domains == DOMAINS and cfg.widths == (0.25, 0.5) and cfg.seeds == (0,)
+    assert cfg.weightings == ("uniform", "uncertainty", "cov") and cfg.n_runs() == (6, 18)
+    assert cfg.name("traffic_signs") == "Tiny-ImageNet" and cfg.name("land_cover") == "MiniPlaces"
+    paper = Ch4Config.from_params(profile="paper")
+    assert paper.domains == ("CIFAR100", "TinyImageNet100", "MiniPlaces") and paper.seeds == (0, 1, 2)
+    assert paper.n_runs() == (36, 108)  # the paper's 36 single-domain and 108 MDL models
+    assert paper.protocol.schedule(1) == (250, (140, 210))
+    emb = Ch4Config.from_params(epochs=10, lr=0.05, batch_size=64, widths=[2, 0.5])
+    assert emb.protocol.single_epochs == 10 and emb.protocol.lr == 0.05 and emb.widths == (0.5, 2)
+    assert "36" not in emb.summary() and "12 independent" not in emb.summary() and "6 independent" in emb.summary()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(domains=["land_cover"]), "at least 2 domains"),
+    (dict(domains=["land_cover", "land_cover"]), "duplicates"),
+    (dict(domains=["land_cover", "nope"]), "unknown dataset for profile 'embedded' 'nope'"),
+    (dict(domains=["land_cover", "CIFAR100"]), "paper dataset"),
+    (dict(widths=[0.3]), "width=0.3"),
+    (dict(widths=[3.0]), None),  # allowed: any multiplier with whole, divisible channels
+    (dict(widths=[]), "distinct widths"),
+    (dict(weightings=["gradnorm"]), "unknown loss weighting 'gradnorm'"),
+    (dict(seeds=[0, 0]), "duplicates"),
+    (dict(epochs=0), "epochs"),
+    (dict(lr=-1), "lr=-1.0"),
+    (dict(profile="huge"), "unknown profile 'huge'"),
+    (dict(device="tpu"), "unknown device 'tpu'")])
+def test_bad_parameters_raise_clear_errors(kwargs, match):
+    if match is None:
+        Ch4Config.from_params(**kwargs)
+        return
+    with pytest.raises(ValueError, match=match):
+        Ch4Config.from_params(**kwargs)
+
+
+def _scores(transfer_of, interference_of, widths=(0.25, 0.5, 1.0), seeds=(0, 1)):
+    """A scores frame for the trio: each joint model's domain scores from two functions of
+    (width, weighting, domain, partner, seed)."""
+    rows = []
+    params = {w: int(30_000 * 4 ** i) for i, w in enumerate(widths)}
+    for s, w, wt, (a, b) in itertools.product(seeds, widths, ("uniform", "uncertainty", "cov"),
+                                              itertools.combinations(DOMAINS, 2)):
+        for d, p in ((a, b), (b, a)):
+            t, i = transfer_of(w, wt, d, p, s), interference_of(w, wt, d, p, s)
+            rows.append(dict(seed=s, width=w, params=params[w], weighting=wt, pair=f"{a} & {b}", domain=d, partner=p,
+                             acc=50.0, single_acc=50.0, perf_gain=(t - i) / 2, interference=i, transfer=t))
+    return pd.DataFrame(rows)
+
+
+def _cka(widths=(0.25, 0.5, 1.0), seeds=(0, 1)):
+    sim = {("printed_digits", "traffic_signs"): 0.6, ("printed_digits", "land_cover"): 0.3,
+           ("traffic_signs", "land_cover"): 0.4}
+    return pd.DataFrame([dict(seed=s, width=w, pair=f"{a} & {b}", a=a, b=b, cka=v + 0.01 * s, cka_debiased=v)
+                         for s, w, ((a, b), v) in itertools.product(seeds, widths, sim.items())])
+
+
+def test_more_similar_partner_comes_from_cka():
+    # transfer is 10 points higher with the more similar partner (by the CKA above)
+    near = {"printed_digits": "traffic_signs", "traffic_signs": "printed_digits", "land_cover": "traffic_signs"}
+    scores = _scores(lambda w, wt, d, p, s: 30.0 + 10 * (near[d] == p), lambda w, wt, d, p, s: 20.0)
+    diffs = ch4.similarity_differences(scores, _cka())
+    assert len(diffs) == 3 * 3 * 3
+    assert (diffs.d_transfer == 10).all() and (diffs.d_interference == 0).all()
+    assert dict(zip(diffs.domain, diffs.similar)) == near
+    order = ch4.cka_order(_cka(), Ch4Config.from_params(profile="smoke"))
+    # printed_digits/traffic_signs/land_cover stand in for CIFAR/Tiny/Places: the paper's Eq. (4) order
+    assert order["as the paper's (Eq. 4)"].all()
+
+
+def test_capacity_steps_and_fits():
+    scores = _scores(lambda w, wt, d, p, s: 10 + 20 * math.log2(4 * w), lambda w, wt, d, p, s: 60 - 20 * math.log2(4 * w))
+    steps = ch4.capacity_steps(scores)
+    assert len(steps) == 3 * 2 and np.allclose(steps.transfer_gain, 20) and np.allclose(steps.interference_drop, 20)
+    f = ch4.fits(scores)
+    assert f.loc["all", "slope"] == pytest.approx(-1.0) and f.loc["all", "r2"] == pytest.approx(1.0)
+
+
+def test_ttests_pair_by_seed_pairing_and_domain():
+    rng = np.random.default_rng(0)
+    noise = {k: rng.normal() for k in itertools.product((0, 1), (0.25, 0.5, 1.0), DOMAINS, DOMAINS,
+                                                         ("uniform", "uncertainty", "cov"))}
+    # CoV transfers 5 points more than the others, at every width
+    scores = _scores(lambda w, wt, d, p, s: 30 + 5 * (wt == "cov") + noise[s, w, d, p, wt], lambda *a: 20.0)
+    tt = ch4.ttests(scores)
+    assert set(tt.n) == {2 * 3 * 2}  # seeds × pairings × domains
+    row = tt[(tt.metric == "transfer") & (tt.a == "uniform") & (tt.b == "cov") & (tt.width == "1x")].iloc[0]
+    assert row["diff"] == pytest.approx(-5, abs=1.0) and row.p < 0.001 and row.significant
+    assert tt[(tt.metric == "interference")].p.isna().all()  # identical scores: no test
+
+
+def test_claims_on_a_paper_like_result():
+    near = {"printed_digits": "traffic_signs", "traffic_signs": "printed_digits", "land_cover": "traffic_signs"}
+
+    def transfer(w, wt, d, p, s):
+        return 10 + 20 * math.log2(4 * w) - 3 * math.log2(4 * w) ** 2 + 5 * (near[d] == p) + 0.1 * s
+
+    def interference(w, wt, d, p, s):
+        return 60 - 20 * math.log2(4 * w) - 2 * (near[d] == p) + 0.2 * s
+
+    cfg = Ch4Config.from_params(profile="smoke", widths=[0.25, 0.5, 1.0], seeds=[0, 1])
+    scores, cka = _scores(transfer, interference), _cka()
+    single = pd.DataFrame([dict(seed=s, width=w, params=1, domain=d, acc=acc + 10 * math.log2(4 * w) - (4 * w) ** 1.1)
+                           for s, w, (d, acc) in itertools.product((0, 1), (0.25, 0.5, 1.0),
+                                                                   zip(DOMAINS, (60, 50, 40)))])
+    verdicts = ch4.claims(cfg, single, scores, cka, ch4.ttests(scores), ch4.similarity_differences(scores, cka),
+                          ch4.capacity_steps(scores))
+    got = dict(zip(verdicts.claim.str[:30], verdicts.reproduced))
+    assert got["Less interference correlates w"] == "yes"
+    assert got["Greater capacity leads to less"] == "yes"
+    assert got["A more similar pairing yields "] == "yes"
+    assert got["CKA orders the pairings CIFAR–"] == "yes"
+    assert got["Independent accuracy rises wit"] == "yes"
+    assert got["Weightings differ in PerfGain "] in ("no", "partly")  # identical weightings here
+    text = ch4.closing_text(cfg, verdicts, single, scores, cka)
+    assert "checked claims reproduced" in text and "smoke profile" in text
+    assert "peaks at" not in text  # accuracy rises with width here
+    assert "CKA between independent models averages 0.44" in text
