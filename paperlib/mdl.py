@@ -31,7 +31,6 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -42,8 +41,8 @@ from .config import cache_dir, check_choice, check_int_range, check_profile
 from .data import get_dataset
 from .data.cache import cached_tensors, content_key
 from .models.resnet_cifar import DEPTHS, MultiDomainNet, WIDTHS, channels, count_parameters
-from .runs import Checkpoint, cached_result, cached_run, load_tensors, optimizer_tensors, load_optimizer_tensors, \
-    run_path, save_tensors
+from .runs import (Checkpoint, cached_result, cached_run, load_optimizer_tensors, load_tensors, optimizer_tensors,
+                   run_path, save_tensors)
 from .weighting import WEIGHTINGS, make_weighting
 
 #: The paper's epochs: single-domain 250 (decays at 140, 210), multi-domain 300 (decays at 150, 250) (S1).

@@ -286,21 +286,27 @@ def _log_params_axis(ax, params: pd.Series):
     ax.set_xlabel("trunk parameters (log)")
 
 
-def fig2(scores: pd.DataFrame, label: str):
-    """Fig. 2: PerfGain, Interference and Transfer averaged over all joint models at each width, per
-    weighting, against log parameters (error bars: standard error over models)."""
+def _metric_panels(data: pd.DataFrame, title: str, legend_size: float, **lineplot) -> plt.Figure:
+    """PerfGain, Interference and Transfer against log parameters, one panel each (Figs. 2, 3, S6–S8)."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     for ax, m in zip(axes, METRICS):
-        sns.lineplot(data=scores, x="params", y=m, hue="weighting", style="weighting", markers=True, dashes=False,
-                     errorbar="se", ax=ax, hue_order=list(WEIGHTING_LABELS), err_style="bars")
-        _log_params_axis(ax, scores.params)
+        sns.lineplot(data=data, x="params", y=m, markers=True, ax=ax, **lineplot)
+        _log_params_axis(ax, data.params)
         ax.set_ylabel(METRIC_LABELS[m])
         if m == "perf_gain":
             ax.axhline(0, color="grey", lw=0.8)
-        ax.legend(fontsize=7)
-    fig.suptitle(f"Fig. 2 · mean over joint models at each width · {label}", fontsize=10)
+        ax.legend(fontsize=legend_size)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def fig2(scores: pd.DataFrame, label: str):
+    """Fig. 2: PerfGain, Interference and Transfer averaged over all joint models at each width, per
+    weighting, against log parameters (error bars: standard error over models)."""
+    return _metric_panels(scores, f"Fig. 2 · mean over joint models at each width · {label}", 7, hue="weighting",
+                          style="weighting", dashes=False, errorbar="se", hue_order=list(WEIGHTING_LABELS),
+                          err_style="bars")
 
 
 def fig3(scores: pd.DataFrame, domain: str, cfg: Ch4Config, label: str):
@@ -308,17 +314,8 @@ def fig3(scores: pd.DataFrame, domain: str, cfg: Ch4Config, label: str):
     weighting against log parameters (mean over seeds)."""
     part = scores[scores.domain == domain].copy()
     part["partner"] = part.partner.map(lambda p: f"with {p} ({cfg.name(p)})")
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-    for ax, m in zip(axes, METRICS):
-        sns.lineplot(data=part, x="params", y=m, hue="partner", style="weighting", markers=True, errorbar=None, ax=ax)
-        _log_params_axis(ax, part.params)
-        ax.set_ylabel(METRIC_LABELS[m])
-        if m == "perf_gain":
-            ax.axhline(0, color="grey", lw=0.8)
-        ax.legend(fontsize=6)
-    fig.suptitle(f"Fig. 3 · metrics on {domain} (stands in for {cfg.name(domain)}) · {label}", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return _metric_panels(part, f"Fig. 3 · metrics on {domain} (stands in for {cfg.name(domain)}) · {label}", 6,
+                          hue="partner", style="weighting", errorbar=None)
 
 
 def fits(scores: pd.DataFrame) -> pd.DataFrame:
