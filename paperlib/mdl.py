@@ -40,6 +40,7 @@ from tqdm.auto import tqdm
 from .config import cache_dir, check_choice, check_int_range, check_profile
 from .data import get_dataset
 from .data.cache import cached_tensors, content_key
+from .metrics import accuracy, correct
 from .models.resnet_cifar import DEPTHS, MultiDomainNet, WIDTHS, channels, count_parameters
 from .runs import (Checkpoint, cached_result, cached_run, load_optimizer_tensors, load_tensors, optimizer_tensors,
                    run_path, save_tensors)
@@ -290,7 +291,7 @@ def train(spec: RunSpec, data: Sequence[DomainData], *, device: str = "cpu", che
             total.backward()
             optimizer.step()
             loss_sum += losses.detach()
-            weight_sum += weighting.weights().to(device)
+            weight_sum += weighting.last_weights
         history["loss"].append((loss_sum / steps).tolist())
         history["weights"].append((weight_sum / steps).tolist())
         history["lr"].append(optimizer.param_groups[0]["lr"])  # the rate this epoch used
@@ -362,8 +363,8 @@ def run(spec: RunSpec, data: dict[str, DomainData], *, device: str = "cpu", prob
         for t, name in enumerate(spec.domains):
             d = data[name]
             pred, _ = predict(model, d.test_x, t, device=device)
-            ok = pred == d.test_y
-            out["domains"][name] = {"acc": 100.0 * ok.double().mean().item(), "correct": bits(ok), "n": len(ok)}
+            out["domains"][name] = {"acc": accuracy(pred, d.test_y), "correct": bits(correct(pred, d.test_y)),
+                                    "n": len(pred)}
         save_tensors(model.state_dict(), base.with_name(base.name + ".model.safetensors"),
                      {"config": str(spec.config())})
         if spec.kind == "ch4_single":

@@ -175,17 +175,20 @@ class Chapter4:
         """PerfGain, Interference and Transfer (Eqs. (2)–(3)) of every joint model on each of its domains,
         against the independent model of the same domain, width and seed."""
         res = self.results()
+        singles = {(s.domains[0], s.width, s.seed): (r["domains"][s.domains[0]]["acc"],
+                                                     unbits(r["domains"][s.domains[0]]["correct"]))
+                   for s, r in res.items() if len(s.domains) == 1}
         rows = []
         for s, r in res.items():
             if len(s.domains) == 1:
                 continue
             for d in s.domains:
-                single = res[self.spec((d,), s.width, "uniform", s.seed)]["domains"][d]
-                sc = transfer_scores(unbits(single["correct"]), unbits(r["domains"][d]["correct"]))
+                single_acc, single_correct = singles[d, s.width, s.seed]
+                sc = transfer_scores(single_correct, unbits(r["domains"][d]["correct"]))
                 rows.append(dict(seed=s.seed, width=s.width, params=r["parameters"], weighting=s.weighting,
                                  pair=" & ".join(s.domains), domain=d,
                                  partner=next(o for o in s.domains if o != d), acc=r["domains"][d]["acc"],
-                                 single_acc=single["acc"], perf_gain=sc.perf_gain, interference=sc.interference,
+                                 single_acc=single_acc, perf_gain=sc.perf_gain, interference=sc.interference,
                                  transfer=sc.transfer))
         return pd.DataFrame(rows)
 
