@@ -23,8 +23,12 @@ from .finetune import build_encoder, encoder_state, features, labels_of, load_en
 from .linearize import LinearizedModel
 from .metrics import accuracy, disentanglement_error, kl_divergence, normalized_accuracy, prediction_disagreement
 from .models.clip import ClipBundle, model_id
-from .runs import cached_run
+from .store import cached_run
 from .task_vectors import ALPHA_GRID, TaskVector, check_alpha_grid, search_alpha
+
+#: The α grid per profile: the paper's (ch5 Appendix A) on ``embedded`` and ``paper``; ``smoke`` only
+#: checks that the code runs, so it searches three values.
+ALPHA_GRIDS: dict[str, tuple[float, ...]] = {"smoke": (0.0, 0.5, 1.0), "embedded": ALPHA_GRID, "paper": ALPHA_GRID}
 
 
 class EditedEncoder:
@@ -166,4 +170,4 @@ def zero_shot(bundle: ClipBundle, val_sets: Mapping[str, tuple], test_sets: Mapp
     return cached_run("zero_shot", key, compute)
 
 
-__all__ = ["EditedEncoder", "disentanglement", "evaluate", "task_addition", "task_sets", "whole_split", "zero_shot"]
+__all__ = ["ALPHA_GRIDS", "EditedEncoder", "disentanglement", "evaluate", "task_addition", "task_sets", "whole_split", "zero_shot"]

@@ -37,8 +37,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .atomic import atomic_path
-from .runs import atomic_write_json
+from .store import atomic_path, atomic_write_json
 
 SETTINGS = ("standard", "linearized", "linearized_dual_graph", "linear_only")
 TARGETS = {"cpu": {"linearized": 1.8, "linear_only": 0.8}, "cuda": {"linearized": 1.4, "linear_only": 0.8}}

@@ -13,7 +13,7 @@ Paradigms (:mod:`paperlib.linearize`):
 * ``linearized``: the first-order Taylor expansion around θ0, Eq. (2) (Fig. 2b);
 * ``linear_only``: only the attention module's linear layers, variant (1)–(4) of Table 2 (Fig. 2c).
 
-A run is identified by its full config plus the weights' identity (run cache, :mod:`paperlib.runs`):
+A run is identified by its full config plus the weights' identity (run cache, :mod:`paperlib.store`):
 a finished run is loaded, an interrupted one resumes from its last checkpoint (safetensors + JSON).
 Its result is the task vector τ = θ* − θ0 over the trained parameters (safetensors beside the
 result JSON) and the fine-tuned model's accuracy on the task's val and test splits.
@@ -39,7 +39,8 @@ from .data.registry import check_dataset
 from .linearize import LinearizedModel, check_paradigm, select_parameters
 from .metrics import accuracy
 from .models.clip import ClipBundle, ImageClassifier, load_clip, model_id
-from .runs import Checkpoint, cached_run, load_optimizer_tensors, optimizer_tensors, run_path
+from .store import (Checkpoint, artifact_path, cached_run, load_optimizer_tensors, load_tensors, optimizer_tensors,
+                    save_tensors)
 from .surgery import FlatGradients
 from .task_vectors import TaskVector
 
@@ -332,7 +333,7 @@ def _train(cfg: FinetuneConfig, bundle: ClipBundle, progress: bool, device: str)
     theta = {k: v.cpu() for k, v in encoder_state(encoder).items()}
     tau = TaskVector.from_states(theta0, theta, names)
     tv_path = _vector_path(cfg, bundle)
-    tau.save(tv_path, {"task": cfg.task, "paradigm": cfg.paradigm})
+    save_tensors(tau, tv_path, {"task": cfg.task, "paradigm": cfg.paradigm})
     result = {"task": cfg.task, "paradigm": cfg.paradigm, "variant": cfg.variant, "seed": cfg.seed,
               "loss": history, "train_seconds": seconds, "steps_resumed_from": step0,
               "trained_parameters": sum(v.numel() for v in tau.to_tensors().values()),
@@ -350,7 +351,7 @@ def _identity(cfg: FinetuneConfig, bundle: ClipBundle) -> dict:
 
 
 def _vector_path(cfg: FinetuneConfig, bundle: ClipBundle) -> Path:
-    return run_path("finetune", _identity(cfg, bundle)).with_suffix(".tau.safetensors")
+    return artifact_path("finetune", _identity(cfg, bundle), "tau")
 
 
 @dataclass
@@ -362,7 +363,7 @@ class FinetuneRun:
     vector_path: Path
 
     def task_vector(self) -> TaskVector:
-        return TaskVector.load(self.vector_path)
+        return TaskVector(load_tensors(self.vector_path))
 
     @property
     def test_accuracy(self) -> float:
@@ -381,8 +382,7 @@ def finetune(config: FinetuneConfig, bundle: ClipBundle | None = None, *, progre
     check_dataset(cfg.task, cfg.profile)  # fail fast, before any model work
     ident = _identity(cfg, bundle)
     path = _vector_path(cfg, bundle)
-    force = run_path("finetune", ident).exists() and not path.exists()  # result without its vector: recompute
-    result = cached_run("finetune", ident, lambda: _train(cfg, bundle, progress, device), force=force)
+    result = cached_run("finetune", ident, lambda: _train(cfg, bundle, progress, device), artifacts=("tau",))
     return FinetuneRun(cfg, result, path)
 
 

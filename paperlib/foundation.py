@@ -52,7 +52,7 @@ from .data.embedded.base import DOMAINS
 from .data.registry import generate_domain
 from .data.standins import benchmark
 from .models.clip import MAX_LOGIT_SCALE, SHIPPED_DIR, TINY_MODEL, ImageEncoder, create_clip, tiny_config
-from .runs import Checkpoint, atomic_write_json, load_optimizer_tensors, optimizer_tensors, save_tensors
+from .store import Checkpoint, atomic_write_json, load_optimizer_tensors, optimizer_tensors, save_tensors
 
 TASKS = tuple(benchmark("task_arithmetic_8", "embedded"))
 
@@ -141,8 +141,12 @@ def zero_shot_accuracy(model, split: str = "test", profile: str = "embedded", ta
     return out
 
 
-def pretrain(cfg: FoundationConfig = FoundationConfig(), out_dir: Path = SHIPPED_DIR, progress: bool = True) -> dict:
-    """Run the recipe and write ``model.safetensors``, ``config.json`` and ``metrics.json`` to ``out_dir``."""
+def pretrain(cfg: FoundationConfig = FoundationConfig(), out_dir: Path = SHIPPED_DIR, progress: bool = True, *,
+             checkpoint_every: int = 250, evaluate: bool = True) -> dict:
+    """Run the recipe and write ``model.safetensors``, ``config.json`` and ``metrics.json`` to ``out_dir``.
+
+    A checkpoint (run cache, kind ``foundation``) is saved every ``checkpoint_every`` steps and
+    resumed from; ``evaluate`` adds the zero-shot accuracies of the saved weights to the metrics."""
     torch.manual_seed(cfg.seed)
     start = time.perf_counter()
     images, class_ids, captions = build_corpus(cfg, progress)
@@ -157,6 +161,7 @@ def pretrain(cfg: FoundationConfig = FoundationConfig(), out_dir: Path = SHIPPED
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
     ckpt = Checkpoint("foundation", cfg)
     history: list[dict] = []
+    running: list[float] = []  # losses since the last history entry (kept in the checkpoint)
     step0 = 0
     g = torch.Generator().manual_seed(cfg.seed)
     loaded = ckpt.load()
@@ -165,13 +170,12 @@ def pretrain(cfg: FoundationConfig = FoundationConfig(), out_dir: Path = SHIPPED
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         load_optimizer_tensors(opt, tensors, state["optimizer"])
         g.set_state(tensors["rng"])
-        step0, history = state["step"], state["history"]
+        step0, history, running = state["step"], state["history"], list(state.get("running", []))
 
     train_seconds = sum(h.get("seconds", 0.0) for h in history)
     t_last = time.perf_counter()
     model.train()
     bar = tqdm(range(step0, cfg.steps), desc="pretrain", disable=not progress, initial=step0, total=cfg.steps)
-    running = []
     for step in bar:
         idx = torch.randint(len(images), (cfg.batch_size,), generator=g)
         cid = class_ids[idx]
@@ -198,10 +202,10 @@ def pretrain(cfg: FoundationConfig = FoundationConfig(), out_dir: Path = SHIPPED
             train_seconds += now - t_last
             t_last, running = now, []
             bar.set_postfix(loss=f"{history[-1]['loss']:.3f}")
-        if (step + 1) % 250 == 0 and step + 1 < cfg.steps:
+        if (step + 1) % checkpoint_every == 0 and step + 1 < cfg.steps:
             opt_t, opt_s = optimizer_tensors(opt)
             ckpt.save({**{f"model.{k}": v for k, v in model.state_dict().items()}, **opt_t, "rng": g.get_state()},
-                      {"step": step + 1, "history": history, "optimizer": opt_s})
+                      {"step": step + 1, "history": history, "optimizer": opt_s, "running": running})
 
     metrics = {"train_seconds": train_seconds, "corpus_seconds": corpus_seconds, "history": history,
                "corpus_images": int(len(images)), "corpus_classes": int(len(captions)),
@@ -213,7 +217,10 @@ def pretrain(cfg: FoundationConfig = FoundationConfig(), out_dir: Path = SHIPPED
     atomic_write_json({"model": TINY_MODEL, "open_clip_config": tiny_config(), "recipe": dataclasses.asdict(cfg),
                        "corpus_plan": {k: v for k, v in corpus_plan(cfg).items()}, "dtype": "float16",
                        "sha256": checksum}, out_dir / "config.json")
-    metrics = record_zero_shot(metrics, out_dir)
+    if evaluate:
+        metrics = record_zero_shot(metrics, out_dir)
+    else:
+        atomic_write_json(metrics, out_dir / "metrics.json")
     ckpt.clear()
     return metrics
 

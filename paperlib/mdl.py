@@ -39,11 +39,11 @@ from tqdm.auto import tqdm
 
 from .config import cache_dir, check_choice, check_int_range, check_profile
 from .data import get_dataset
-from .data.cache import cached_tensors, content_key
 from .metrics import accuracy, correct
 from .models.resnet_cifar import DEPTHS, MultiDomainNet, WIDTHS, channels, count_parameters
-from .runs import (Checkpoint, cached_result, cached_run, load_optimizer_tensors, load_tensors, optimizer_tensors,
-                   run_path, save_tensors)
+from .store import (Checkpoint, artifact_path, cached_result, cached_run, cached_tensors, content_key,
+                    load_optimizer_tensors, load_scheduler_state, load_tensors, optimizer_tensors, save_tensors,
+                    scheduler_state)
 from .weighting import WEIGHTINGS, make_weighting
 
 #: The paper's epochs: single-domain 250 (decays at 140, 210), multi-domain 300 (decays at 150, 250) (S1).
@@ -272,7 +272,7 @@ def train(spec: RunSpec, data: Sequence[DomainData], *, device: str = "cpu", che
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         weighting.load_state_dict({k[10:]: v for k, v in tensors.items() if k.startswith("weighting.")})
         load_optimizer_tensors(optimizer, tensors, state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+        load_scheduler_state(scheduler, state["scheduler"])
         history, start = state["history"], state["epoch"]
     last_save = time.perf_counter()
     bar = tqdm(range(start, epochs), desc=spec.label(), leave=False, disable=not progress)
@@ -307,7 +307,7 @@ def train(spec: RunSpec, data: Sequence[DomainData], *, device: str = "cpu", che
             tensors = {**{f"model.{k}": v for k, v in model.state_dict().items()},
                        **{f"weighting.{k}": v for k, v in weighting.state_dict().items()}, **opt_tensors}
             checkpoint.save(tensors, dict(epoch=done, history=history, optimizer=opt_state,
-                                          scheduler=scheduler.state_dict()))
+                                          scheduler=scheduler_state(scheduler)))
             last_save = time.perf_counter()
         if done == stop_after_epoch:
             break
@@ -354,7 +354,7 @@ def run(spec: RunSpec, data: dict[str, DomainData], *, device: str = "cpu", prob
     """
     if spec.kind == "ch4_single" and probe is None:
         raise ValueError("single-domain runs need the probe images (probe_images(...)) for CKA")
-    base = run_path(spec.kind, spec.config()).with_suffix("")
+    artifacts = ("model", "probe") if spec.kind == "ch4_single" else ("model",)
 
     def compute():
         model, history = train(spec, [data[n] for n in spec.domains], device=device,
@@ -365,23 +365,23 @@ def run(spec: RunSpec, data: dict[str, DomainData], *, device: str = "cpu", prob
             pred, _ = predict(model, d.test_x, t, device=device)
             out["domains"][name] = {"acc": accuracy(pred, d.test_y), "correct": bits(correct(pred, d.test_y)),
                                     "n": len(pred)}
-        save_tensors(model.state_dict(), base.with_name(base.name + ".model.safetensors"),
+        save_tensors(model.state_dict(), artifact_path(spec.kind, spec.config(), "model"),
                      {"config": str(spec.config())})
         if spec.kind == "ch4_single":
             _, feats = predict(model, probe, 0, device=device)
-            save_tensors({"features": feats}, base.with_name(base.name + ".probe.safetensors"))
+            save_tensors({"features": feats}, artifact_path(spec.kind, spec.config(), "probe"))
         Checkpoint(spec.kind, spec.config()).clear()
         return out
 
-    return cached_run(spec.kind, spec.config(), compute)
+    return cached_run(spec.kind, spec.config(), compute, artifacts=artifacts)
 
 
 def probe_features(spec: RunSpec) -> Tensor:
     """The stored probe features of a finished single-domain run."""
-    if cached_result(spec.kind, spec.config()) is None:
-        raise FileNotFoundError(f"run {spec.label()} has not been computed")
-    base = run_path(spec.kind, spec.config()).with_suffix("")
-    return load_tensors(base.with_name(base.name + ".probe.safetensors"))["features"]
+    if cached_result(spec.kind, spec.config(), artifacts=("probe",)) is None:
+        raise FileNotFoundError(f"run {spec.label()} has not been computed (or its stored files are damaged): "
+                                "run it again")
+    return load_tensors(artifact_path(spec.kind, spec.config(), "probe"))["features"]
 
 
 __all__ = ["DomainData", "MDLProtocol", "PROTOCOLS", "RunSpec", "bits", "load_domain", "predict", "probe_features",

@@ -60,7 +60,7 @@ from .config import check_int_range
 from .finetune import (FinetuneConfig, build_encoder, encoder_state, finetune, load_encoder_state, task_data,
                        train_loop)
 from .models.clip import ClipBundle, model_id
-from .runs import Checkpoint, cached_result, cached_run, run_path
+from .store import Checkpoint, artifact_path, cached_result, cached_run, load_tensors, run_path, save_tensors
 from .surgery import calibrator_class, check_strength
 from .task_vectors import ALPHA_GRID, TaskVector, check_alpha_grid, search_alpha
 
@@ -310,13 +310,13 @@ class Sequencer:
         """A B-TL task vector of the run cache, loaded once (every pre-calibrated sequence of a seed
         uses the same ones)."""
         if file not in self._btl:
-            self._btl[file] = TaskVector.load(run_path("finetune", {}).parent / file)
+            self._btl[file] = TaskVector(load_tensors(run_path("finetune", {}).parent / file))
         return self._btl[file]
 
     @staticmethod
     def vector_path(spec: SequenceSpec) -> Path:
         """The final model's edit θ_final − θ0 (safetensors beside the cached result)."""
-        return run_path("ch1_sequence", spec.identity()).with_suffix(".edit.safetensors")
+        return artifact_path("ch1_sequence", spec.identity(), "edit")
 
     # -- one segment --------------------------------------------------------------------------------
     def _finetune_config(self, spec: SequenceSpec, seg: Segment, paradigm: str) -> FinetuneConfig:
@@ -400,7 +400,7 @@ class Sequencer:
     def _evaluate(self, spec: SequenceSpec, state: _State) -> dict:
         path = self.vector_path(spec)
         edit = self._edit(spec, state)
-        edit.save(path, {"method": spec.method, "order": ",".join(spec.order)})
+        save_tensors(edit, path, {"method": spec.method, "order": ",".join(spec.order)})
         test = self._accuracies(spec, edit)
         return {"method": spec.method, "order": list(spec.order), "seed": spec.seed, "test": test,
                 "segments": state.records, "train_seconds": float(sum(r["seconds"] for r in state.records)),
@@ -441,8 +441,8 @@ class Sequencer:
         results: dict[int, dict] = {}
         pending = []
         for i, spec in enumerate(specs):
-            stored = cached_result("ch1_sequence", spec.identity())
-            if stored is not None and self.vector_path(spec).exists():
+            stored = cached_result("ch1_sequence", spec.identity(), artifacts=("edit",))
+            if stored is not None:
                 results[i] = stored[0]
             else:
                 pending.append(i)

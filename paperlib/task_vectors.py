@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .runs import load_tensors, save_tensors
 
 #: α ∈ {0.0, 0.05, 0.1, …, 1.0} (Appendix A, "Tuning of α in task arithmetic benchmarks").
 ALPHA_GRID: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(21))
@@ -197,16 +196,6 @@ class TaskVector(Mapping[str, Tensor]):
     def to_tensors(self) -> dict[str, Tensor]:
         """A copy of the tensors as a plain dict."""
         return {k: v.clone() for k, v in self.items()}
-
-    def save(self, path: str | Path, metadata: Mapping[str, str] | None = None) -> str:
-        """Write the vector as checksummed safetensors, atomically (:func:`paperlib.runs.save_tensors`,
-        the run cache's one format for stored tensors); returns the checksum."""
-        return save_tensors(self, Path(path), metadata)
-
-    @classmethod
-    def load(cls, path: str | Path) -> TaskVector:
-        """Read a vector written by :meth:`save`, checking its checksum."""
-        return cls(load_tensors(Path(path)))
 
 
 def sum_task_vectors(vectors: Sequence[TaskVector]) -> TaskVector:

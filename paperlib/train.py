@@ -37,16 +37,18 @@ class TrainConfig:
 
 
 def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
-                     progress: bool = True, desc: str = "train") -> list[float]:
+                     progress: bool = True, desc: str = "train", device: str = "cpu") -> list[float]:
     """Train ``model`` with AdamW and a one-cycle schedule (warm-up, then cosine decay); return the mean loss per epoch.
 
     ``x`` (N, C, H, W) float and ``y`` (N,) int64 are whole in memory; batches are drawn from a
-    permutation seeded by ``cfg.seed`` (same seed, same numbers on the CPU).
+    permutation seeded by ``cfg.seed`` (same seed, same numbers on the CPU). The model moves to
+    ``device``; each batch is moved there as it is drawn.
     """
     if x.shape[0] != y.shape[0] or x.shape[0] == 0:
         raise ValueError(f"need as many labels as images (got {x.shape[0]} images, {y.shape[0]} labels)")
     torch.manual_seed(cfg.seed)
     g = torch.Generator().manual_seed(cfg.seed)
+    model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = -(-x.shape[0] // cfg.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch,
@@ -59,7 +61,7 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: Tr
         total = 0.0
         for i in range(0, x.shape[0], cfg.batch_size):
             idx = perm[i:i + cfg.batch_size]
-            loss = F.cross_entropy(model(x[idx]), y[idx])
+            loss = F.cross_entropy(model(x[idx].to(device)), y[idx].to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -73,9 +75,10 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: Tr
 
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """Predicted labels for ``x`` in eval mode."""
+    """Predicted labels for ``x`` in eval mode (computed on the model's device, returned on the CPU)."""
     model.eval()
-    return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, x.shape[0], batch_size)])
+    device = next(model.parameters()).device
+    return torch.cat([model(x[i:i + batch_size].to(device)).argmax(1).cpu() for i in range(0, x.shape[0], batch_size)])
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:

@@ -1,4 +1,4 @@
-"""Chapter 4's configuration and analysis (paperlib.chapters.ch4_transfer) on hand-built results."""
+"""Chapter 4 (paperlib.chapters.ch4_transfer_vs_interference): parameters, and the analysis on hand-built results."""
 
 import itertools
 import math
@@ -7,17 +7,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from paperlib.chapters import ch4_transfer as ch4
-from paperlib.chapters.ch4_transfer import Ch4Config
+from paperlib.chapters import ch4_transfer_vs_interference as ch4
+from paperlib.chapters import kit
+from paperlib.chapters.ch4_transfer_vs_interference import Ch4Config
 
 DOMAINS = ("printed_digits", "traffic_signs", "land_cover")
 
 
-def test_defaults_per_profile():
+def test_defaults_per_profile(monkeypatch):
     cfg = Ch4Config.from_params(profile="smoke")
     assert cfg.domains == DOMAINS and cfg.widths == (0.25, 0.5) and cfg.seeds == (0,)
     assert cfg.weightings == ("uniform", "uncertainty", "cov") and cfg.n_runs() == (6, 18)
     assert cfg.name("traffic_signs") == "Tiny-ImageNet" and cfg.name("land_cover") == "MiniPlaces"
+    monkeypatch.setattr("paperlib.data.registry.check_paper_data", lambda *a: None)  # no datasets here
     paper = Ch4Config.from_params(profile="paper")
     assert paper.domains == ("CIFAR100", "TinyImageNet100", "MiniPlaces") and paper.seeds == (0, 1, 2)
     assert paper.n_runs() == (36, 108)  # the paper's 36 single-domain and 108 MDL models
@@ -27,26 +29,46 @@ def test_defaults_per_profile():
     assert "36" not in emb.summary() and "12 independent" not in emb.summary() and "6 independent" in emb.summary()
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(domains=["land_cover"]), "at least 2 domains"),
-    (dict(domains=["land_cover", "land_cover"]), "duplicates"),
-    (dict(domains=["land_cover", "nope"]), "unknown dataset for profile 'embedded' 'nope'"),
-    (dict(domains=["land_cover", "CIFAR100"]), "paper dataset"),
-    (dict(widths=[0.3]), "width=0.3"),
-    (dict(widths=[3.0]), None),  # allowed: any multiplier with whole, divisible channels
-    (dict(widths=[]), "distinct widths"),
-    (dict(weightings=["gradnorm"]), "unknown loss weighting 'gradnorm'"),
-    (dict(seeds=[0, 0]), "duplicates"),
-    (dict(epochs=0), "epochs"),
-    (dict(lr=-1), "lr=-1.0"),
-    (dict(profile="huge"), "unknown profile 'huge'"),
-    (dict(device="tpu"), "unknown device 'tpu'")])
-def test_bad_parameters_raise_clear_errors(kwargs, match):
-    if match is None:
-        Ch4Config.from_params(**kwargs)
-        return
-    with pytest.raises(ValueError, match=match):
-        Ch4Config.from_params(**kwargs)
+def test_run_specs_keep_their_keys():
+    """The defaults resolve to the same protocol (and so the same run-cache keys) as before the kit."""
+    from paperlib.mdl import PROTOCOLS
+    assert Ch4Config.from_params(profile="embedded").protocol == PROTOCOLS["embedded"]
+
+
+#: At least 8 bad parameter sets, each error naming the parameter and what is allowed.
+BAD = [
+    (dict(domains=["land_cover"]), ["domains", "at least 2"]),
+    (dict(domains=["land_cover", "land_cover"]), ["domains", "duplicates"]),
+    (dict(domains=["land_cover", "nope"]), ["domains", "'nope'", "land_cover"]),
+    (dict(domains=["land_cover", "CIFAR100"]), ["domains", "'CIFAR100'"]),
+    (dict(widths=[0.3]), ["widths", "0.3"]),
+    (dict(widths=[]), ["widths", "at least 1"]),
+    (dict(widths=[0.5, 0.5]), ["widths", "duplicates"]),
+    (dict(weightings=["gradnorm"]), ["weightings", "'gradnorm'", "'uniform', 'uncertainty', 'cov'"]),
+    (dict(seeds=[0, 0]), ["seeds", "duplicates"]),
+    (dict(epochs=0), ["epochs", "[1, 10000]"]),
+    (dict(lr=5.0), ["lr", "(0, 1)"]),
+    (dict(lr=-1), ["lr", "(0, 1)"]),
+    (dict(batch_size=1), ["batch_size", "[2, 65536]"]),
+    (dict(profile="huge"), ["profile", "'huge'", "'smoke', 'embedded', 'paper'"]),
+    (dict(device="tpu"), ["device", "'tpu'", "'auto'"]),
+    (dict(epochs=[4]), ["epochs", "list", "int"]),
+    (dict(width=[1]), ["'width'", "did you mean 'widths'"]),
+]
+
+
+@pytest.mark.parametrize("given, names", BAD)
+def test_bad_parameters_are_rejected_in_the_validation_cell(given, names):
+    injected = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in given.items())
+    ns = {"In": ["", injected]} | {name: None for name in ch4.PARAMS.names} | {"profile": "embedded", "device": "auto"} | given
+    with pytest.raises(ValueError) as err:
+        Ch4Config.from_namespace(ns)
+    for n in names:
+        assert n in str(err.value), (n, str(err.value))
+
+
+def test_any_width_with_whole_channels_is_allowed():
+    assert Ch4Config.from_params(widths=[3.0]).widths == (3.0,)
 
 
 def _scores(transfer_of, interference_of, widths=(0.25, 0.5, 1.0), seeds=(0, 1)):
@@ -118,16 +140,17 @@ def test_claims_on_a_paper_like_result():
     single = pd.DataFrame([dict(seed=s, width=w, params=1, domain=d, acc=acc + 10 * math.log2(4 * w) - (4 * w) ** 1.1)
                            for s, w, (d, acc) in itertools.product((0, 1), (0.25, 0.5, 1.0),
                                                                    zip(DOMAINS, (60, 50, 40)))])
-    verdicts = ch4.claims(cfg, single, scores, cka, ch4.ttests(scores), ch4.similarity_differences(scores, cka),
-                          ch4.capacity_steps(scores))
-    got = dict(zip(verdicts.claim.str[:30], verdicts.reproduced))
+    claims = ch4.claims(cfg, single, scores, cka, ch4.ttests(scores), ch4.similarity_differences(scores, cka),
+                        ch4.capacity_steps(scores))
+    assert all(c.verdict in kit.VERDICTS and c.seeds == 2 and c.where.startswith("ch4 ") for c in claims)
+    got = {c.statement[:30]: c.verdict for c in claims}
     assert got["Less interference correlates w"] == "yes"
     assert got["Greater capacity leads to less"] == "yes"
     assert got["A more similar pairing yields "] == "yes"
     assert got["CKA orders the pairings CIFAR–"] == "yes"
     assert got["Independent accuracy rises wit"] == "yes"
     assert got["Weightings differ in PerfGain "] in ("no", "partly")  # identical weightings here
-    text = ch4.closing_text(cfg, verdicts, single, scores, cka)
-    assert "checked claims reproduced" in text and "smoke profile" in text
-    assert "peaks at" not in text  # accuracy rises with width here
-    assert "CKA between independent models averages 0.44" in text
+    numbers = ch4.closing_numbers(cfg, single, scores, cka)
+    assert numbers["capacity_trend"] == "rises up to the widest model"  # accuracy rises with width here
+    assert numbers["cka_mean"] == pytest.approx(0.4383, abs=1e-3)
+    assert (numbers["paper_cka_low"], numbers["paper_cka_high"]) == ch4.paper_cka_range()

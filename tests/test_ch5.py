@@ -1,42 +1,68 @@
-"""Chapter 5 driver: parameter validation and the helpers behind its tables and verdicts."""
+"""Chapter 5 (paperlib.chapters.ch5_linear_layers_task_arithmetic): parameters, tables, claims."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from paperlib.chapters import ch5_linear_layers as ch5
-from paperlib.report import mean_ci, verdict
+from paperlib.chapters import ch5_linear_layers_task_arithmetic as ch5
+from paperlib.reference import CH5_TABLE1
 
 
 def test_defaults_follow_the_paper():
-    cfg = ch5.Ch5Config.from_params("embedded")
-    assert len(cfg.tasks) == 8 and cfg.seeds == (0, 1, 2)
+    cfg = ch5.Ch5Config.from_params(profile="embedded")
+    assert len(cfg.tasks) == 8 and cfg.seeds == (0, 1, 2) and cfg.device in ("cpu", "cuda")
     assert cfg.alpha_grid == tuple(round(0.05 * i, 2) for i in range(21))
     assert cfg.pairs == (("textures", "photo_scenes"), ("font_styles", "aerial_scenes"))  # DTD–SUN397, Cars–RESISC45
     assert cfg.settings() == [("non_linear", None), ("linearized", None), ("linear_only", 1), ("linear_only", 2),
                               ("linear_only", 3), ("linear_only", 4)]
-    assert ch5.Ch5Config.from_params("smoke").seeds == (0,)
-    assert ch5.Ch5Config.from_params("paper").tasks[0] == "Cars"
+    assert (cfg.iterations, cfg.lr, cfg.batch_size) == (36, 1e-3, 64)
+    assert ch5.Ch5Config.from_params(profile="smoke").seeds == (0,)
 
 
-@pytest.mark.parametrize("kw, match", [
-    (dict(tasks=[]), "tasks is empty"), (dict(tasks=["MNIST"]), "paper dataset"),
-    (dict(paradigms=["full"]), "paradigm"), (dict(variants=[5]), "variant"), (dict(seeds=[-1]), "seed"),
-    (dict(alpha_grid=[-0.1, 0.5]), "α grid"), (dict(alpha_grid=[]), "α grid"), (dict(profile="gpu"), "profile"),
-    (dict(device="tpu"), "device"), (dict(xi_grid_size=1), "xi_grid_size"), (dict(tasks=["textures", "textures"]), "duplicates")])
-def test_bad_parameters_raise(kw, match):
-    with pytest.raises(ValueError, match=match):
-        ch5.Ch5Config.from_params(**{"profile": "embedded", **kw})
+def test_run_configs_resolve_to_the_keys_of_before():
+    """Explicit protocol values resolve to the same fine-tuning runs as the defaults (None) did."""
+    from paperlib.finetune import FinetuneConfig
+    cfg = ch5.Ch5Config.from_params(profile="embedded")
+    old = FinetuneConfig(task=cfg.tasks[0], paradigm="linearized", profile="embedded", seed=1)
+    assert cfg.run_config(cfg.tasks[0], "linearized", 1).resolved() == old.resolved()
 
 
-def test_mean_ci_and_verdicts():
-    m, lo, hi = mean_ci([1.0, 2.0, 3.0])
-    assert m == 2.0 and lo == pytest.approx(2 - 4.302653 / np.sqrt(3)) and hi == pytest.approx(2 + 4.302653 / np.sqrt(3))
-    assert mean_ci([5.0]) == (5.0, 5.0, 5.0)
-    assert verdict([1.0, 1.2, 0.9])[0] == "yes"
-    assert verdict([-1.0, -1.2, -0.9])[0] == "no"
-    assert verdict([-1.0, 1.2, 0.1])[0] == "inconclusive"
-    assert verdict([0.4])[0] == "yes (1 seed)"
+#: At least 8 bad parameter sets, each error naming the parameter and what is allowed.
+BAD = [
+    (dict(lr=5.0), ["lr", "(0, 1)"]),
+    (dict(iterations=-3), ["iterations", "[1, "]),
+    (dict(batch_size=0), ["batch_size", "[1, "]),
+    (dict(tasks=["textures"]), ["tasks", "at least 2"]),
+    (dict(tasks=["MNIST", "textures"]), ["tasks", "'MNIST'", "textures"]),
+    (dict(tasks=["textures", "textures"]), ["tasks", "duplicates"]),
+    (dict(paradigms=["non_linear", "non_linear"]), ["paradigms", "duplicates"]),
+    (dict(paradigms=["full"]), ["paradigms", "non_linear"]),
+    (dict(seeds=[0, 0]), ["seeds", "duplicates"]),
+    (dict(seeds=[-1]), ["seeds", "[0, inf)"]),
+    (dict(variants=[5]), ["variants", "1, 2, 3, 4"]),
+    (dict(alpha_grid=[-0.1, 0.5]), ["alpha_grid", "[0, 10]"]),
+    (dict(alpha_grid=[]), ["alpha_grid", "at least 1"]),
+    (dict(xi_grid_size=1), ["xi_grid_size", "[2, 101]"]),
+    (dict(profile="gpu"), ["profile", "'smoke', 'embedded', 'paper'"]),
+    (dict(device="tpu"), ["device", "'auto', 'cpu', 'cuda'"]),
+    (dict(lr=[1e-3]), ["lr", "list", "float"]),
+    (dict(seed=3), ["'seed'", "did you mean 'seeds'"]),
+]
+
+
+@pytest.mark.parametrize("given, names", BAD)
+def test_bad_parameters_are_rejected_in_the_validation_cell(given, names):
+    injected = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in given.items())
+    ns = {"In": ["", injected]} | {name: None for name in ch5.PARAMS.names} | {"profile": "embedded", "device": "auto"} | given
+    with pytest.raises(ValueError) as err:
+        ch5.Ch5Config.from_namespace(ns)
+    for n in names:
+        assert n in str(err.value), (n, str(err.value))
+
+
+def test_paper_profile_checks_its_data_before_any_download(tmp_path):
+    with pytest.raises(FileNotFoundError, match=str(tmp_path)):
+        ch5.Ch5Config.from_params(profile="paper", data_root=str(tmp_path), tasks=["DTD", "EuroSAT"])
 
 
 def test_box_mean_and_offdiagonal():
@@ -48,29 +74,46 @@ def test_box_mean_and_offdiagonal():
     assert ch5.mean_offdiag(m) == pytest.approx(0.2)
 
 
-def _gains_inputs(absolute: dict[str, float], alpha: float, zero_shot_mean: float):
-    cfg = ch5.Ch5Config.from_params("embedded", paradigms=list(absolute))
-    single = pd.DataFrame({"zero-shot": [zero_shot_mean]}, index=["mean"])
-    addition = pd.DataFrame([dict(setting=p, seed=s, alpha=alpha, absolute=a + s, normalized=0.0)
-                             for p, a in absolute.items() for s in (-1, 0, 1)])
-    return cfg, single, addition
+def _addition(absolute: dict[str, float], alpha: float, normalized: float = 0.0):
+    return pd.DataFrame([dict(setting=p, seed=s, alpha=alpha, absolute=a + s, normalized=normalized + a + s,
+                              val_curve={}, per_task={})
+                         for p, a in absolute.items() for s in (-1, 0, 1)])
 
 
 def test_addition_vs_pretrained_and_interference_summary():
-    cfg, single, addition = _gains_inputs({"non_linear": 41.0, "linear_only": 45.0}, 0.05, 40.0)
-    g = ch5.addition_vs_pretrained(cfg, single, addition)
+    cfg = ch5.Ch5Config.from_params(profile="embedded", paradigms=["non_linear", "linear_only"])
+    single = pd.DataFrame({"zero-shot": [40.0]}, index=["mean"])
+    g = ch5.addition_vs_pretrained(cfg, single, _addition({"non_linear": 41.0, "linear_only": 45.0}, 0.05))
     assert g.loc["Non-linear", "gain"] == pytest.approx(1.0) and g.loc["Linear layers only", "gain"] == pytest.approx(5.0)
-    assert g.alpha.tolist() == pytest.approx([0.05, 0.05])
     m = pd.DataFrame([[10.0, -4.0], [-2.0, 6.0]], index=["a", "b"], columns=["a", "b"])
-    s = ch5.interference_summary({"non_linear": m})
-    assert s.loc["Non-linear"].tolist() == [8.0, -3.0, -4.0]
+    assert ch5.interference_summary({"non_linear": m}).loc["Non-linear"].tolist() == [8.0, -3.0, -4.0]
 
 
-def test_closing_text_says_when_task_addition_does_not_help():
-    verdicts = pd.DataFrame([dict(claim="c", paper="yes", ours="+1.0", reproduced="yes")])
+def test_table1_sets_the_papers_numbers_beside_ours():
+    cfg = ch5.Ch5Config.from_params(profile="embedded", paradigms=["non_linear", "linear_only"])
+    zs = pd.DataFrame(dict(task=["a", "b"], val=[0.0, 0.0], test=[40.0, 50.0]))
+    t = ch5.table1(cfg, zs, _addition({"non_linear": 60.0, "linear_only": 62.0}, 0.3), "ViT-B-32", "embedded")
+    ref = CH5_TABLE1["ViT-B-32"]
+    assert t.loc[("Pre-trained", "absolute"), "paper"] == ref["pretrained"]["abs"]
+    assert t.loc[("Pre-trained", "absolute"), "difference"] == pytest.approx(45.0 - ref["pretrained"]["abs"])
+    assert t.loc[("Linear layers only", "normalized"), "paper"] == ref["linear_only"]["norm"]
+
+
+def test_claims_use_one_vocabulary_and_the_reference_numbers():
+    cfg = ch5.Ch5Config.from_params(profile="embedded", paradigms=["non_linear", "linear_only"], seeds=[0, 1, 2])
+    runs = pd.DataFrame(columns=["setting", "seed", "test"])
+    claims = ch5.claims(cfg, runs, _addition({"non_linear": 60.0, "linear_only": 62.0}, 0.3), {}, {})
+    assert [c.verdict for c in claims] == ["yes", "yes"] and all(c.seeds == 3 for c in claims)
+    t1 = CH5_TABLE1["ViT-B-32"]
+    assert claims[0].paper == f"{t1['linear_only']['norm'] - t1['non_linear']['norm']:+.1f} " \
+                              f"({t1['linear_only']['norm']:.2f} vs {t1['non_linear']['norm']:.2f})"
+
+
+def test_closing_numbers_say_whether_task_addition_helps():
+    cfg = ch5.Ch5Config.from_params(profile="embedded", paradigms=["non_linear"])
+    single = pd.DataFrame({"zero-shot": [40.0]}, index=["mean"])
     m = pd.DataFrame([[10.0, -4.0], [-2.0, 6.0]], index=["a", "b"], columns=["a", "b"])
-    cfg, single, flat = _gains_inputs({"non_linear": 41.0}, 0.0, 40.0)
-    text = ch5.closing_text(cfg, verdicts, single, flat, {"non_linear": m})
-    assert "does not hold on this profile" in text and "+8.0" in text and "-3.0" in text
-    cfg, single, helps = _gains_inputs({"non_linear": 50.0}, 0.3, 40.0)
-    assert "does not hold" not in ch5.closing_text(cfg, verdicts, single, helps, {"non_linear": m})
+    flat = ch5.closing_numbers(cfg, single, _addition({"non_linear": 41.0}, 0.0), {"non_linear": m}, 840_000)
+    assert flat["premise"] == "does not hold" and flat["own_gain"] == 8.0 and flat["other_change"] == -3.0
+    helps = ch5.closing_numbers(cfg, single, _addition({"non_linear": 50.0}, 0.3), {"non_linear": m}, 840_000)
+    assert helps["premise"] == "holds" and helps["best_gain"] == pytest.approx(10.0)

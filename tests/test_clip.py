@@ -66,7 +66,7 @@ def test_image_encoder_resizes_and_normalises(tiny):
 
 def test_shipped_foundation_model():
     """The shipped model: under 20 MB, checksum matches its config, recorded zero-shot in [25, 75]%."""
-    from paperlib.data.cache import tensors_checksum
+    from paperlib.store import tensors_checksum
     from safetensors.torch import load_file
     assert SHIPPED_WEIGHTS.stat().st_size < 20 * 2**20
     config = json.loads(SHIPPED_CONFIG.read_text())

@@ -8,7 +8,8 @@ import torch
 from paperlib import finetune as ft
 from paperlib.arithmetic import EditedEncoder, evaluate, task_addition
 from paperlib.models.clip import load_clip
-from paperlib.runs import Checkpoint, run_path
+from paperlib.store import Checkpoint, run_path
+from killing import orphans, run_until_killed
 
 TASK = "textures"
 
@@ -121,3 +122,25 @@ def test_task_addition_reports_test_at_the_val_best_alpha(bundle):
     assert res["test"] == evaluate(edited, {t: res["alpha"] for t in runs}, sets)
     with pytest.raises(ValueError, match="α grid"):
         task_addition(edited, sets, sets, single, single, grid=(-0.5, 1.0))
+
+
+def test_a_killed_run_resumes_to_the_same_result(bundle):
+    """A real SIGKILL while writing the second checkpoint (step 4 of 6): the run resumes from step 2,
+    past the orphaned temporary file, and ends exactly where an uninterrupted run ends."""
+    c = cfg(paradigm="linear_only", iterations=6, seed=11)
+    full = ft.finetune(c, bundle, progress=False)
+    ident = ft._identity(c.resolved(), bundle)
+    run_path("finetune", ident).unlink()
+    run_until_killed(f"""
+from paperlib import finetune as ft
+from paperlib.models.clip import load_clip
+ft.finetune(ft.FinetuneConfig(task={TASK!r}, profile="smoke", paradigm="linear_only", iterations=6, seed=11),
+            load_clip("smoke"), progress=False)
+""", kill_at=2)
+    folder = run_path("finetune", ident).parent
+    assert orphans(folder)
+    resumed = ft.finetune(c, bundle, progress=False)
+    assert not orphans(folder)
+    assert resumed.result["steps_resumed_from"] == 2
+    assert resumed.result["loss"] == full.result["loss"]
+    assert (full.task_vector() - resumed.task_vector()).norm() == 0

@@ -5,7 +5,8 @@ import torch
 
 from paperlib import mdl
 from paperlib.mdl import PROTOCOLS, DomainData, MDLProtocol, RunSpec, bits, probe_indices, unbits
-from paperlib.runs import Checkpoint
+from paperlib.store import Checkpoint
+from killing import orphans, run_until_killed
 
 
 def test_schedules_are_the_papers_and_scale_with_the_same_shape():
@@ -125,3 +126,32 @@ def test_paper_domains_load_as_uint8_tensors(tmp_path, monkeypatch):
         mdl.load_domain("CIFAR100", "paper", proto, str(tmp_path))  # the 5 test images miss most classes
     with pytest.raises(FileNotFoundError, match="tiny-imagenet-200"):
         mdl.load_domain("TinyImageNet100", "paper", proto, str(tmp_path))
+
+
+def test_a_killed_run_resumes_bit_identically_with_decays_after_the_kill(tmp_path):
+    """A real SIGKILL during a checkpoint write, with both lr decays *after* the interruption: the
+    resumed run must decay on schedule (JSON once turned MultiStepLR's int milestones into strings,
+    so a resumed run never decayed again) and end with the uninterrupted run's weights."""
+    spec = _spec(protocol=MDLProtocol(single_epochs=4, lr=0.05, batch_size=8, image_size=8))
+    epochs, milestones = spec.protocol.schedule(2)
+    assert (epochs, milestones) == (5, (2, 4))
+    data = [_domain("a"), _domain("b", seed=1)]
+    full, hist = mdl.train(spec, data)
+    run_until_killed(f"""
+from test_mdl import _domain, _spec
+from paperlib import mdl
+from paperlib.mdl import MDLProtocol
+from paperlib.store import Checkpoint
+from killing import orphans, run_until_killed
+spec = _spec(protocol=MDLProtocol(single_epochs=4, lr=0.05, batch_size=8, image_size=8))
+ckpt = Checkpoint(spec.kind, spec.config(), root={str(tmp_path)!r})
+mdl.train(spec, [_domain("a"), _domain("b", seed=1)], checkpoint=ckpt, checkpoint_seconds=0)
+""", kill_at=2)  # killed while writing the checkpoint after epoch 2: the one after epoch 1 stands
+    assert orphans(tmp_path)
+    ckpt = Checkpoint(spec.kind, spec.config(), root=tmp_path)
+    assert ckpt.load()[1]["epoch"] == 1 and not orphans(tmp_path)
+    resumed, hist2 = mdl.train(spec, data, checkpoint=ckpt)
+    assert hist2["lr"] == hist["lr"] == pytest.approx([0.05, 0.05, 0.005, 0.005, 0.0005])
+    assert hist2["loss"] == hist["loss"]
+    for (k, v), w in zip(full.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(v, w), k

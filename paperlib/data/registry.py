@@ -16,7 +16,7 @@ import torch
 
 from ..config import (EMBEDDED_SIZES, SPLITS, cache_dir, check_choice, check_int_range, check_profile,
                       check_split, data_root)
-from .cache import BUILD_SECONDS_KEY, cached_tensors, content_key
+from ..store import BUILD_SECONDS_KEY, cached_tensors, content_key
 from .dataset import LabeledDataset, TensorImageDataset, adapt_images
 from .embedded import DOMAINS, IMAGE_SIZE
 from .real import PAPER_DATASETS, load_paper_dataset
@@ -67,6 +67,15 @@ def check_dataset(name: str, profile: str) -> None:
         raise ValueError(f"{name!r} is a paper dataset, which profile {profile!r} does not load (no downloads); "
                          f"its embedded stand-ins: {hint}. Use profile='paper' for the real data.")
     check_choice(name, DOMAINS, f"dataset for profile {profile!r}")
+
+
+def check_paper_data(names, root: str | Path | None = None) -> None:
+    """Check, before any model is loaded or downloaded, that the train and test splits of each paper
+    dataset are in ``root`` (``FileNotFoundError`` naming the folder layout expected otherwise)."""
+    for name in names:
+        check_dataset(name, "paper")
+        for split in ("train", "test"):
+            get_dataset(name, split, "paper", root)
 
 
 def get_dataset(name: str, split: str = "train", profile: str = "embedded", root: str | Path | None = None, *,
@@ -135,4 +144,4 @@ def get_dataset(name: str, split: str = "train", profile: str = "embedded", root
                                         generation_seconds=float(meta[BUILD_SECONDS_KEY])))
 
 
-__all__ = ["check_dataset", "get_dataset", "list_datasets", "generate_domain", "LabeledDataset", "TensorImageDataset"]
+__all__ = ["check_dataset", "check_paper_data", "get_dataset", "list_datasets", "generate_domain", "LabeledDataset", "TensorImageDataset"]

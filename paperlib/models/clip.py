@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from ..config import cache_dir, check_choice
-from ..data.cache import atomic_save, content_key, load_verified, tensors_checksum
+from ..store import content_key, load_verified, save_tensors
 
 CONFIG_DIR = Path(__file__).with_name("open_clip_configs")
 TINY_MODEL = "paperlib-tiny-ViT-8"
@@ -196,12 +196,11 @@ def zero_shot_head(model: nn.Module, name: str, pretrained: str | Path | None, c
     key = content_key({"model": model_id(name, pretrained), "classnames": list(classnames),
                        "templates": list(templates)})
     path = (cache or cache_dir() / "heads") / f"{key}.safetensors"
-    loaded = load_verified(path)
+    meta = {"model": model_id(name, pretrained), "n_classes": str(len(classnames))}
+    loaded = load_verified(path, meta)
     if loaded is None:
         weight = zero_shot_weights(model, open_clip.get_tokenizer(name), classnames, templates)
-        tensors = {"weight": weight.contiguous()}
-        atomic_save(tensors, path, {"sha256": tensors_checksum(tensors), "model": model_id(name, pretrained),
-                                    "n_classes": str(len(classnames))})
+        save_tensors({"weight": weight}, path, meta)
         return ClassificationHead(weight)
     return ClassificationHead(loaded[0]["weight"])
 

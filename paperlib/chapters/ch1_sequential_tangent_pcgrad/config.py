@@ -1,0 +1,172 @@
+"""Chapter 1's parameters, declared once (:data:`PARAMS`), and its validated config (:class:`Ch1Config`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...arithmetic import ALPHA_GRIDS
+from ...data import benchmark
+from ...data.standins import BENCHMARKS
+from ...finetune import PROTOCOLS
+from ...models.clip import MODELS
+from ...sequential import METHOD_FORMS, parse_method
+from ..kit import (LR_RANGE, Config, Param, Params, data_root_param, device_param, paper_data_check, profile_param,
+                   resolve_device, seeds_param)
+
+#: Per profile: the main multi-round n (S-TL-p0.5-n; the paper reports 11), the n of the sweeps of
+#: Figs. 4–5 (the paper's S-TL-p0.5-20), Fig. 3's n grid, Fig. 4's learning rates, Fig. 5's
+#: multipliers of each task's iterations, and how many of the 24 orders Table 4 runs (None: all).
+#: ``embedded`` is sized to the chapter's 12-minute budget on 2 cores: every model is tested on 20
+#: images per class (a linearized model's evaluation costs about a fifth of its sequence's training),
+#: Table 4 runs 4 orders and each sweep 3 points (30 images per class and 6 orders took 13.2 min).
+SWEEPS = {
+    "smoke": dict(test_per_class=4, rounds=2, sweep_rounds=2, rounds_grid=(1, 2), lr_grid=(5e-4, 1e-3), epoch_scales=(0.5, 1.0),
+                  orders=2),
+    "embedded": dict(test_per_class=20, rounds=3, sweep_rounds=3, rounds_grid=(1, 3, 6), lr_grid=(5e-4, 1e-3, 2e-3),
+                     epoch_scales=(0.5, 1.0, 1.5), orders=4),
+    "paper": dict(test_per_class=None, rounds=11, sweep_rounds=20, rounds_grid=(1, 2, 5, 11, 20), lr_grid=(1e-6, 2.5e-6, 5e-6, 1e-5, 2e-5),
+                  epoch_scales=(0.5, 1.0, 1.5, 2.0), orders=None),
+}
+
+
+ROLE_ORDER = ("target", "reference")
+
+
+def default_methods(rounds: int) -> tuple[str, ...]:
+    """Table 3 / Table 5's columns, with the profile's n for the multi-round method."""
+    return ("CLIP", "B-Stand", "B-TL", "S-Stand", "S-TL", "S-TL-p0.5", "S-TL-p1", f"S-TL-p0.5-{rounds}", "S-TL-a0.5")
+
+
+#: Targets and references the smoke profile keeps (of ch1 Sec. 4's four each): two-task sequences
+#: already exercise every method's code (calibration against an earlier task, pre-calibration,
+#: rounds) in seconds.
+SMOKE_TASKS_PER_ROLE = 2
+
+
+def roles(profile: str) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, str]]:
+    """(targets, references, task → the paper's dataset name) of ch1 Sec. 4 for a profile."""
+    rows = BENCHMARKS["task_arithmetic_8"]
+    names = benchmark("task_arithmetic_8", profile)
+    paper = {n: r.paper for n, r in zip(names, rows)}
+    targets = tuple(n for n, r in zip(names, rows) if r.role == "target")
+    references = tuple(n for n, r in zip(names, rows) if r.role == "reference")
+    if profile == "smoke":
+        targets, references = targets[:SMOKE_TASKS_PER_ROLE], references[:SMOKE_TASKS_PER_ROLE]
+    return targets, references, paper
+
+
+def _sweep(field: str):
+    return lambda profile: SWEEPS[profile][field]
+
+
+def _protocol(field: str):
+    return lambda profile: getattr(PROTOCOLS[profile], field)
+
+
+def _methods_and_rounds_fit(c: Config) -> None:
+    """Each method name parses (ch1 Secs. 3.3, 5.2, 5.4), and no method or sweep has more rounds than
+    the iterations of a task."""
+    for m in c.methods or ():
+        try:
+            parse_method(m)
+        except ValueError as err:
+            raise ValueError(f"parameter methods={list(c.methods)}: {err}") from None
+    for name, values in (("rounds", (c.rounds,)), ("rounds_grid", c.rounds_grid),
+                         ("methods", [parse_method(m).rounds for m in c.methods or ()])):
+        bad = [n for n in values if n > c.iterations]
+        if bad:
+            raise ValueError(f"parameter {name}: rounds {bad} exceed the {c.iterations} iterations per task; allowed: "
+                             f"n ≤ iterations={c.iterations}")
+
+
+PARAMS = Params("chapter 1", (
+    profile_param(),
+    Param("methods", "list[str]", "Table 3's columns (None: CLIP, B-Stand, B-TL, S-Stand, S-TL, S-TL-p0.5, S-TL-p1, "
+          "S-TL-p0.5-n with n = rounds, S-TL-a0.5)", nullable=True,
+          choices_help=", ".join(METHOD_FORMS) + " (c in [0, 1], n ≥ 1)"),
+    seeds_param({"smoke": (0,), "embedded": (0, 1, 2), "paper": (0, 1, 2)}),
+    Param("rounds", "int", "n of S-TL-p0.5-n, the calibration rounds (paper: 11)", default=_sweep("rounds"), low=1,
+          high=1_000),
+    Param("orders", "int", "training orders Table 4 runs, the curriculum's included (None on paper: all 24)",
+          default=_sweep("orders"), low=1, high=24, nullable=True),
+    Param("rounds_grid", "list[int]", "Fig. 3's values of n", default=_sweep("rounds_grid"), low=1, high=1_000),
+    Param("lr_grid", "list[float]", "Fig. 4's learning rates", default=_sweep("lr_grid"), **LR_RANGE),
+    Param("epoch_scales", "list[float]", "Fig. 5's multipliers of every task's iterations",
+          default=_sweep("epoch_scales"), low=0.0, high=10.0, open_low=True),
+    Param("lr", "float", "peak AdamW learning rate of every run (paper: 1e-5)", default=_protocol("lr"), **LR_RANGE),
+    Param("iterations", "int", "steps per target task off the paper profile (paper: from ch1 Sec. 5.1's epochs)",
+          default=_protocol("iterations"), low=1, high=1_000_000),
+    Param("batch_size", "int", "images per step (paper: 128)", default=_protocol("batch_size"), low=1, high=65_536),
+    device_param(),
+    data_root_param(),
+    Param("model", "str", "CLIP model (None: the shipped tiny model, or ViT-B-32 on paper)", choices=MODELS,
+          nullable=True),
+    Param("pretrained", "str", "weights: 'shipped', 'openai' (paper only: open_clip downloads them to its cache) or "
+          "a local file (None: the profile's)", nullable=True),
+), checks=(_methods_and_rounds_fit,
+           paper_data_check(lambda c: benchmark("task_arithmetic_8", c.profile))))
+
+
+@dataclass(frozen=True)
+class Ch1Config:
+    """Validated parameters of chapter 1."""
+
+    profile: str
+    targets: tuple[str, ...]
+    references: tuple[str, ...]
+    paper_names: dict
+    methods: tuple[str, ...]
+    seeds: tuple[int, ...]
+    rounds: int
+    sweep_rounds: int
+    rounds_grid: tuple[int, ...]
+    lr_grid: tuple[float, ...]
+    epoch_scales: tuple[float, ...]
+    n_orders: int | None
+    lr: float
+    batch_size: int
+    warmup: int
+    iterations: int
+    alpha_grid: tuple[float, ...]
+    val_per_class: int | None
+    test_per_class: int | None
+    device: str
+    data_root: str | None
+    model: str | None = None
+    pretrained: str | None = None
+
+    @classmethod
+    def from_params(cls, **params) -> "Ch1Config":
+        """Validate the notebook's parameters (:data:`PARAMS`); ``ValueError`` names a bad one and what
+        is allowed. On ``paper`` the datasets are checked first."""
+        return cls.from_config(PARAMS.resolve(**params))
+
+    @classmethod
+    def from_namespace(cls, namespace) -> "Ch1Config":
+        """The validation cell: the notebook's parameters, unknown injected names rejected."""
+        return cls.from_config(PARAMS.from_namespace(namespace))
+
+    @classmethod
+    def from_config(cls, c: Config) -> "Ch1Config":
+        sw, proto = SWEEPS[c.profile], PROTOCOLS[c.profile]
+        targets, references, paper = roles(c.profile)
+        return cls(c.profile, targets, references, paper, c.methods or default_methods(c.rounds), c.seeds, c.rounds,
+                   min(sw["sweep_rounds"], c.iterations), c.rounds_grid, c.lr_grid, c.epoch_scales, c.orders, c.lr,
+                   c.batch_size, min(proto.warmup, c.iterations), c.iterations, ALPHA_GRIDS[c.profile], proto.val_per_class,
+                   sw["test_per_class"], resolve_device(c.device), c.data_root, c.model, c.pretrained)
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """The targets and references in the benchmark's order (as chapter 5, so zero-shot results are
+        shared): the 8 tasks, except on ``smoke``."""
+        return tuple(t for t in benchmark("task_arithmetic_8", self.profile) if t in (*self.targets, *self.references))
+
+    def summary(self) -> str:
+        return (f"profile {self.profile}: targets {list(self.targets)}, references {list(self.references)}; "
+                f"methods {list(self.methods)}; seeds {list(self.seeds)}; lr {self.lr:g}, batch {self.batch_size}; "
+                f"sweeps: n {list(self.rounds_grid)}, lr {list(self.lr_grid)}, "
+                f"iteration multipliers {[round(s, 2) for s in self.epoch_scales]} (at n = {self.sweep_rounds}), "
+                f"orders {'all 24' if self.n_orders is None else self.n_orders}")
+
+
+__all__ = ["PARAMS", "ROLE_ORDER", "SMOKE_TASKS_PER_ROLE", "SWEEPS", "Ch1Config", "default_methods", "roles"]

@@ -1,0 +1,208 @@
+"""Chapter 1's experiment: the pre-trained model, the evaluation splits, the single-task runs (shared
+with chapter 5), B-Stand / B-TL merges, the sequential methods, training orders (ch1 Table 4) and the
+sweeps of ch1 Figs. 3–5. The methods live in :mod:`paperlib.sequential`; every run goes through the
+run cache."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import Executor
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from ...arithmetic import task_sets, zero_shot
+from ...config import check_choice
+from ...finetune import PROTOCOLS, FinetuneConfig, FinetuneRun, finetune
+from ...models.clip import ClipBundle, load_clip
+from ...sequential import (SequenceSpec, Sequencer, all_orders, check_order, curriculum_order, iterations_per_task,
+                           merge, parse_method, summarize, weights_id)
+from ...store import cached_run
+from ..kit import run_grid
+from .config import Ch1Config
+
+
+def _finetune(config: FinetuneConfig, bundle: ClipBundle, device: str) -> FinetuneRun:
+    return finetune(config, bundle, progress=False, device=device)
+
+
+class Chapter1:
+    """The chapter's state: the pre-trained model, the evaluation splits, the runs."""
+
+    def __init__(self, cfg: Ch1Config, bundle: ClipBundle | None = None, progress: bool = True,
+                 executor: Executor | None = None):
+        self.cfg, self.progress, self.executor = cfg, progress, executor
+        self.bundle = bundle or load_clip(cfg.profile, cfg.model, cfg.pretrained)
+        self.val_sets = task_sets(self.bundle, cfg.tasks, "val", cfg.profile, cfg.data_root, cfg.val_per_class,
+                                  cfg.device)
+        self.test_sets = task_sets(self.bundle, cfg.tasks, "test", cfg.profile, cfg.data_root, cfg.test_per_class,
+                                   cfg.device)
+        self.sequencer = Sequencer(self.bundle, self.test_sets, cfg.device, progress)
+        self.single: dict[tuple[str, int, str], object] = {}
+        self._iterations: dict[str, int] | None = None
+
+    # -- protocol -----------------------------------------------------------------------------------
+    def iterations(self) -> dict[str, int]:
+        """Iterations per target (Sec. 5.1's epochs on ``paper``; the protocol's otherwise)."""
+        if self._iterations is None:
+            from ...finetune import task_data
+            out = {}
+            for t in self.cfg.targets:
+                n = len(task_data(t, "train", "paper", self.bundle, self.cfg.data_root)) \
+                    if self.cfg.profile == "paper" else None
+                out[t] = iterations_per_task(t, self.cfg.profile, self.cfg.iterations, n, self.cfg.batch_size)
+            self._iterations = out
+        return self._iterations
+
+    def finetune_config(self, task: str, paradigm: str, seed: int) -> FinetuneConfig:
+        c = self.cfg
+        return FinetuneConfig(task=task, paradigm=paradigm, profile=c.profile, model=c.model, pretrained=c.pretrained,
+                              iterations=self.iterations()[task], lr=c.lr, batch_size=c.batch_size,
+                              warmup=min(c.warmup, self.iterations()[task]), seed=seed, data_root=c.data_root)
+
+    # -- single-task runs, zero-shot, curriculum ----------------------------------------------------
+    def zero_shot(self) -> dict[str, float]:
+        """CLIP's zero-shot test accuracy per task (shared with chapter 5's cache)."""
+        res = zero_shot(self.bundle, self.val_sets, self.test_sets, self.cfg.profile, self.cfg.val_per_class,
+                        self.cfg.data_root, self.cfg.device, self.cfg.test_per_class)
+        return {t: v["test"] for t, v in res.items()}
+
+    def train_single(self) -> pd.DataFrame:
+        """Each target fine-tuned alone from θ0, standard and linearized, per seed (B-Stand's and
+        B-TL's ingredients; on the embedded profile these are chapter 5's runs)."""
+        jobs = [(p, s, t) for p in ("non_linear", "linearized") for s in self.cfg.seeds for t in self.cfg.targets]
+        done = run_grid(partial(_finetune, bundle=self.bundle, device=self.cfg.device),
+                        [self.finetune_config(t, p, s) for p, s, t in jobs], executor=self.executor,
+                        desc="single-task runs", progress=self.progress)
+        rows = []
+        for (p, s, t), run in zip(jobs, done):
+            self.single[(p, s, t)] = run
+            rows.append(dict(paradigm=p, seed=s, task=t, val=run.val_accuracy, test=run.test_accuracy,
+                             seconds=run.result["train_seconds"]))
+        return pd.DataFrame(rows)
+
+    def curriculum(self, seed: int) -> tuple[str, ...]:
+        """Sec. 3.4's order for one seed, from that seed's standard single-task val accuracies."""
+        return curriculum_order({t: self.single[("non_linear", seed, t)].val_accuracy for t in self.cfg.targets})
+
+    # -- specs --------------------------------------------------------------------------------------
+    def spec(self, method: str, seed: int, order: tuple[str, ...] | None = None, lr: float | None = None,
+             scale: float = 1.0) -> SequenceSpec:
+        """The :class:`SequenceSpec` of a sequential method (curriculum order unless ``order``;
+        ``scale`` multiplies every task's iterations and warm-up, Fig. 5)."""
+        c, m = self.cfg, parse_method(method)
+        if m.family != "sequential":
+            raise ValueError(f"{method!r} is not a sequential method")
+        order = check_order(order, c.targets) if order is not None else self.curriculum(seed)
+        its = {t: max(1, round(n * scale)) for t, n in self.iterations().items()}
+        for t, n in its.items():
+            if m.rounds > n:
+                raise ValueError(f"{method}: n={m.rounds} rounds do not fit {t}'s {n} iterations")
+        warm = {t: min(its[t], round(min(c.warmup, self.iterations()[t]) * scale)) for t in c.targets}
+        btl = tuple((t, self.single[("linearized", seed, t)].vector_path.name) for t in c.targets) \
+            if m.precalibration is not None else ()
+        return SequenceSpec(method=method, order=tuple(order), seed=seed, profile=c.profile,
+                            weights=weights_id(self.bundle), lr=c.lr if lr is None else float(lr),
+                            batch_size=c.batch_size, weight_decay=PROTOCOLS[c.profile].weight_decay,
+                            grad_clip=PROTOCOLS[c.profile].grad_clip, iterations=tuple(its.items()),
+                            warmup=tuple(warm.items()), btl_vectors=btl, eval_tasks=c.tasks, model=c.model,
+                            pretrained=c.pretrained, data_root=c.data_root, test_per_class=c.test_per_class)
+
+    # -- Table 3 / 5 --------------------------------------------------------------------------------
+    def baselines(self) -> list[dict]:
+        """B-Stand and B-TL per seed: α and test accuracy per task (cached, kind ``ch1_merge``)."""
+        out = []
+        val = {t: self.val_sets[t] for t in self.cfg.targets}
+        for method in [m for m in self.cfg.methods if parse_method(m).family == "merge"]:
+            paradigm = parse_method(method).paradigm
+            for seed in self.cfg.seeds:
+                runs = {t: self.single[(paradigm, seed, t)] for t in self.cfg.targets}
+
+                def compute(runs=runs, paradigm=paradigm):
+                    return merge(self.bundle, paradigm, {t: r.task_vector() for t, r in runs.items()}, val,
+                                 self.test_sets, self.cfg.alpha_grid, self.cfg.device)
+                key = {"runs": [r.vector_path.name for r in runs.values()], "grid": list(self.cfg.alpha_grid),
+                       "val_per_class": self.cfg.val_per_class, "test_per_class": self.cfg.test_per_class,
+                       "eval": list(self.cfg.tasks)}
+                res = cached_run("ch1_merge", key, compute)
+                out.append(dict(method=method, seed=seed, alpha=res["alpha"], test=res["test"]))
+        return out
+
+    def sequences(self) -> list[dict]:
+        """The sequential methods per seed (kind ``ch1_sequence``)."""
+        specs = [self.spec(m, s) for m in self.cfg.methods if parse_method(m).family == "sequential"
+                 for s in self.cfg.seeds]
+        return self.sequencer.run_all(specs, desc="sequential runs")
+
+    def results(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(long table method/seed/task/role/accuracy, per-run extras: α or segments)."""
+        zs = self.zero_shot()
+        rows, extras = [], []
+        role = {**{t: "target" for t in self.cfg.targets}, **{t: "reference" for t in self.cfg.references}}
+        if "CLIP" in self.cfg.methods:
+            rows += [dict(method="CLIP", seed=s, task=t, role=role[t], accuracy=zs[t])
+                     for s in self.cfg.seeds for t in self.cfg.tasks]
+        for r in self.baselines():
+            rows += [dict(method=r["method"], seed=r["seed"], task=t, role=role[t], accuracy=a)
+                     for t, a in r["test"].items()]
+            extras.append(dict(method=r["method"], seed=r["seed"], alpha=r["alpha"]))
+        for r in self.sequences():
+            rows += [dict(method=r["method"], seed=r["seed"], task=t, role=role[t], accuracy=a)
+                     for t, a in r["test"].items()]
+            extras.append(dict(method=r["method"], seed=r["seed"], order=" → ".join(r["order"]),
+                               train_seconds=r["train_seconds"], segments=r["segments"]))
+        acc = pd.DataFrame(rows)
+        acc["method"] = pd.Categorical(acc.method, [m for m in self.cfg.methods if m in set(acc.method)])
+        return acc, pd.DataFrame(extras)
+
+    # -- Table 4 and Figs. 3–5 ----------------------------------------------------------------------
+    def orders(self, method: str = "S-TL-p0.5") -> pd.DataFrame:
+        """Table 4: ``method`` over training orders (all 24, or a seeded sample that always includes
+        the curriculum order), first seed; one row per order with tgt/ref/all."""
+        seed = self.cfg.seeds[0]
+        cur = self.curriculum(seed)
+        orders = all_orders(self.cfg.targets)
+        if self.cfg.n_orders is not None and self.cfg.n_orders < len(orders):
+            rest = [o for o in orders if o != cur]
+            orders = [cur] + random.Random(seed).sample(rest, self.cfg.n_orders - 1)
+        results = self.sequencer.run_all([self.spec(method, seed, order=o) for o in orders], desc="training orders")
+        return pd.DataFrame([dict(order=" → ".join(o), curriculum=o == cur,
+                                  **summarize(r["test"], self.cfg.targets, self.cfg.references))
+                             for o, r in zip(orders, results)])
+
+    def forgetting(self, method: str = "S-TL") -> pd.DataFrame:
+        """Test accuracy of every task after each task of ``method``'s sequence (first seed, curriculum
+        order): rows are the training stages, columns the tasks. Not a figure of the paper: it shows
+        how much each task's training costs the tasks trained before it and the references."""
+        rows = self.sequencer.trajectory(self.spec(method, self.cfg.seeds[0]))
+        index = [r["after"] if r["round"] in (None, 0) else f"{r['after']} (round {r['round'] + 1})" for r in rows]
+        return pd.DataFrame([r["test"] for r in rows], index=index)[list(self.cfg.tasks)]
+
+    def sweep(self, kind: str) -> pd.DataFrame:
+        """Fig. 3 (``"rounds"``: S-TL-p0.5-n over n), Fig. 4 (``"lr"``) and Fig. 5 (``"epochs"``:
+        every task's iterations × a multiplier), both at S-TL-p0.5-{sweep_rounds}; first seed."""
+        c = self.cfg
+        seed = c.seeds[0]
+        check_choice(kind, ("rounds", "lr", "epochs"), "sweep")
+        base = f"S-TL-p0.5-{c.sweep_rounds}" if c.sweep_rounds > 1 else "S-TL-p0.5"
+        if kind == "rounds":
+            values = list(c.rounds_grid)
+            specs = [self.spec(f"S-TL-p0.5-{n}" if n > 1 else "S-TL-p0.5", seed) for n in values]
+        elif kind == "lr":
+            values = list(c.lr_grid)
+            specs = [self.spec(base, seed, lr=v) for v in values]
+        else:
+            values = list(c.epoch_scales)
+            specs = [self.spec(base, seed, scale=v) for v in values]
+        results = self.sequencer.run_all(specs, desc=f"sweep over {kind}")
+        rows = []
+        for v, spec, r in zip(values, specs, results):
+            row = dict(value=v, **summarize(r["test"], c.targets, c.references))
+            if kind == "epochs":
+                row["iterations per task"] = int(np.mean([n for _, n in spec.iterations]))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+__all__ = ["Chapter1"]

@@ -1,0 +1,139 @@
+"""Chapter 5's parameters, declared once (:data:`PARAMS`), and its validated config (:class:`Ch5Config`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...arithmetic import ALPHA_GRIDS
+from ...data import benchmark
+from ...data.registry import list_datasets
+from ...finetune import PROTOCOLS, FinetuneConfig
+from ...linearize import LINEAR_VARIANTS, PARADIGMS
+from ...models.clip import MODELS
+from ..kit import (LR_RANGE, Config, Param, Params, data_root_param, device_param, paper_data_check, profile_param,
+                   resolve_device, seeds_param)
+
+#: The paper's pairs of Fig. 4 (DTD–SUN397) and Fig. 7 (Cars–RESISC45), by their embedded stand-ins.
+PAPER_PAIRS = (("DTD", "SUN397"), ("Cars", "RESISC45"))
+PARADIGM_ORDER = ("non_linear", "linearized", "linear_only")
+PARADIGM_LABELS = {"non_linear": "Non-linear", "linearized": "Linearized (NTK)", "linear_only": "Linear layers only"}
+#: Per profile: test points per task for ξ and ξ grid size (the α search uses the fine-tuning
+#: protocol's val set, so normalized accuracy divides by accuracy on the same images).
+EVAL_SIZES = {"smoke": dict(xi_points=16, xi_grid=3), "embedded": dict(xi_points=96, xi_grid=9),
+              "paper": dict(xi_points=2048, xi_grid=15)}
+
+
+def _pair_names(profile: str) -> list[tuple[str, str]]:
+    paper = benchmark("task_arithmetic_8", "paper")
+    local = benchmark("task_arithmetic_8", profile)
+    m = dict(zip(paper, local))
+    return [(m[a], m[b]) for a, b in PAPER_PAIRS]
+
+
+#: The smoke profile checks that the chapter runs, in seconds: three α values (:data:`ALPHA_GRIDS`),
+#: Table 2's variants (1) and (2), and the four tasks of the Figs. 4 and 7 pairs (so the
+#: disentanglement code runs too).
+
+
+def _default_tasks(profile: str) -> tuple[str, ...]:
+    tasks = tuple(benchmark("task_arithmetic_8", profile))
+    if profile != "smoke":
+        return tasks
+    pairs = {t for pair in _pair_names(profile) for t in pair}
+    return tuple(t for t in tasks if t in pairs)
+
+
+def _protocol(field: str):
+    return lambda profile: getattr(PROTOCOLS[profile], field)
+
+
+PARAMS = Params("chapter 5", (
+    profile_param(),
+    Param("tasks", "list[str]", "the tasks (ch5 Table 1's 8, or their embedded stand-ins; smoke: the 4 of the "
+          "Figs. 4 and 7 pairs); task addition needs two", default=_default_tasks, choices=list_datasets, min_len=2,
+          choices_help="the profile's datasets (chapter 0 lists them)"),
+    Param("paradigms", "list[str]", "fine-tuning paradigms (ch5 Fig. 2)", default=PARADIGM_ORDER, choices=PARADIGMS),
+    Param("variants", "list[int]", "linear-only variants of ch5 Table 2 (" + "; ".join(
+        f"{k}: {v}" for k, v in LINEAR_VARIANTS.items()) + ")", default={"smoke": (1, 2), "embedded": (1, 2, 3, 4),
+                                                                      "paper": (1, 2, 3, 4)}, choices=(1, 2, 3, 4)),
+    seeds_param({"smoke": (0,), "embedded": (0, 1, 2), "paper": (0, 1, 2)}),
+    Param("iterations", "int", "fine-tuning steps per task (paper: 2000)", default=_protocol("iterations"), low=1,
+          high=1_000_000),
+    Param("lr", "float", "peak AdamW learning rate (paper: 1e-5)", default=_protocol("lr"), **LR_RANGE),
+    Param("batch_size", "int", "images per step (paper: 128)", default=_protocol("batch_size"), low=1, high=65_536),
+    Param("alpha_grid", "list[float]", "task-addition coefficients α searched on val (ch5 Appendix A: 0, 0.05, "
+          "..., 1)", default=ALPHA_GRIDS, low=0.0,
+          high=10.0),
+    Param("xi_grid_size", "int", "disentanglement grid points per axis over [-2, 2] (ch5 Figs. 4 and 7)",
+          default=lambda p: EVAL_SIZES[p]["xi_grid"], low=2, high=101),
+    Param("xi_points", "int", "test images per task on which ξ is measured",
+          default=lambda p: EVAL_SIZES[p]["xi_points"], low=1, high=1_000_000),
+    device_param(),
+    data_root_param(),
+    Param("model", "str", "CLIP model (None: the shipped tiny model, or ViT-B-32 on paper)", choices=MODELS,
+          nullable=True),
+    Param("pretrained", "str", "weights: 'shipped', 'openai' (paper only: open_clip downloads them to its cache) or "
+          "a local file (None: the profile's)", nullable=True),
+), checks=(paper_data_check("tasks"),))
+
+
+@dataclass(frozen=True)
+class Ch5Config:
+    """Validated parameters of chapter 5 (from :data:`PARAMS`) and what follows from them."""
+
+    profile: str
+    tasks: tuple[str, ...]
+    paradigms: tuple[str, ...]
+    variants: tuple[int, ...]
+    seeds: tuple[int, ...]
+    iterations: int
+    lr: float
+    batch_size: int
+    alpha_grid: tuple[float, ...]
+    xi_grid: tuple[float, ...]
+    xi_points: int
+    val_per_class: int | None
+    pairs: tuple[tuple[str, str], ...]
+    device: str
+    data_root: str | None
+    model: str | None = None
+    pretrained: str | None = None
+
+    @classmethod
+    def from_params(cls, **params) -> "Ch5Config":
+        """Validate the notebook's parameters (:data:`PARAMS`); ``ValueError`` names a bad one and what
+        is allowed. On ``paper`` the datasets are checked before any weights are downloaded."""
+        return cls.from_config(PARAMS.resolve(**params))
+
+    @classmethod
+    def from_namespace(cls, namespace) -> "Ch5Config":
+        """The validation cell: the notebook's parameters, unknown injected names rejected."""
+        return cls.from_config(PARAMS.from_namespace(namespace))
+
+    @classmethod
+    def from_config(cls, c: Config) -> "Ch5Config":
+        pairs = tuple(p for p in _pair_names(c.profile) if p[0] in c.tasks and p[1] in c.tasks)
+        return cls(c.profile, c.tasks, c.paradigms, c.variants, c.seeds, c.iterations, c.lr, c.batch_size,
+                   c.alpha_grid, tuple(float(a) for a in np.linspace(-2, 2, c.xi_grid_size)), c.xi_points,
+                   PROTOCOLS[c.profile].val_per_class, pairs, resolve_device(c.device), c.data_root, c.model,
+                   c.pretrained)
+
+    def summary(self) -> str:
+        return (f"profile {self.profile}: {len(self.tasks)} tasks, paradigms {', '.join(self.paradigms)}, "
+                f"Table 2 variants {list(self.variants)}, seeds {list(self.seeds)}, α grid of {len(self.alpha_grid)}, "
+                f"ξ grid {len(self.xi_grid)}×{len(self.xi_grid)} on {self.xi_points} points per task, "
+                f"device {self.device}")
+
+    def run_config(self, task: str, paradigm: str, seed: int, variant: int | None = None) -> FinetuneConfig:
+        return FinetuneConfig(task=task, paradigm=paradigm, variant=variant, profile=self.profile, model=self.model,
+                              pretrained=self.pretrained, iterations=self.iterations, lr=self.lr,
+                              batch_size=self.batch_size, seed=seed, data_root=self.data_root)
+
+    def settings(self) -> list[tuple[str, int | None]]:
+        """(paradigm, variant) pairs to train: the chosen paradigms, plus Table 2's extra variants."""
+        out = [(p, 1 if p == "linear_only" else None) for p in self.paradigms]
+        if "linear_only" in self.paradigms:
+            out += [("linear_only", v) for v in self.variants if v != 1]
+        return out

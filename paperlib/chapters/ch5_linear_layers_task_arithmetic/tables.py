@@ -1,0 +1,116 @@
+"""Chapter 5's tables: Table 1 and Table 2 beside the paper's (numbers from :mod:`paperlib.reference`),
+single-task accuracies, one-vector interference, and the shipped foundation model's recipe."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from ...data import benchmark
+from ...data.embedded.base import DOMAINS
+from ...models.clip import SHIPPED_CONFIG
+from ...reference import CH5_TABLE1, CH5_TABLE2
+from ..kit import fmt_ci, paper_vs_ours
+from .config import PARADIGM_LABELS, Ch5Config
+from .experiment import setting_name
+
+
+def table1(cfg: Ch5Config, zero_shot: pd.DataFrame, addition: pd.DataFrame, paper_model: str,
+           label: str) -> pd.DataFrame:
+    """ch5 Table 1: task addition, absolute and normalized test accuracy (%), ours (mean [95% CI]
+    over seeds) beside the paper's ``paper_model`` row, with the difference of the means."""
+    ref = CH5_TABLE1[paper_model]
+    rows = [dict(method="Pre-trained", accuracy="absolute", paper=ref["pretrained"]["abs"],
+                 ours=float(zero_shot["test"].mean()), ours_text=f"{zero_shot['test'].mean():.1f}")]
+    for paradigm in cfg.paradigms:
+        d = addition[addition.setting == paradigm]
+        if d.empty:
+            continue
+        for measure, col, key in (("absolute", "absolute", "abs"), ("normalized", "normalized", "norm")):
+            rows.append(dict(method=PARADIGM_LABELS[paradigm], accuracy=measure, paper=ref[paradigm][key],
+                             ours=float(d[col].mean()), ours_text=fmt_ci(d[col])))
+    return paper_vs_ours(rows, label, index=["method", "accuracy"])
+
+
+def table2(runs: pd.DataFrame, addition: pd.DataFrame, label: str) -> pd.DataFrame:
+    """ch5 Table 2: single-task and multi-task accuracy (%) of linear-only variants (1)–(4), ours beside
+    the paper's (ViT-B-32; variants (2)–(4) run with the first seed only)."""
+    rows = []
+    for v in (1, 2, 3, 4):
+        s = setting_name("linear_only", v)
+        d, r = addition[addition.setting == s], runs[runs.setting == s]
+        if d.empty:
+            continue
+        seeds = sorted(d.seed)
+        single = r[r.seed.isin(seeds)].groupby("seed").test.mean()
+        p = CH5_TABLE2[v]
+        common = dict(variant=f"({v})", parameters=int(r.parameters.iloc[0]), seeds=len(seeds))
+        for measure, ours, key in (("single-task", single.mean(), "single_task"),
+                                   ("absolute", d.absolute.mean(), "abs"), ("normalized", d.normalized.mean(), "norm")):
+            rows.append(dict(common, accuracy=measure, paper=p[key], ours=float(ours), ours_text=round(float(ours), 2)))
+    return paper_vs_ours(rows, label, index=["variant", "accuracy"])
+
+
+def single_task_table(runs: pd.DataFrame, zero_shot: pd.DataFrame, paradigms) -> pd.DataFrame:
+    """Test accuracy (%) per task: zero-shot and each paradigm's fine-tuned model (mean over seeds)."""
+    main = runs[runs.setting.isin(paradigms)]
+    t = main.groupby(["task", "setting"]).test.mean().unstack("setting")[list(paradigms)]
+    t.insert(0, "zero-shot", zero_shot.set_index("task").test)
+    t.loc["mean"] = t.mean()
+    return t.round(1)
+
+
+def interference_summary(inter: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per paradigm: mean gain on the vector's own task and mean change on the other tasks (points)."""
+    rows = []
+    for p, m in inter.items():
+        a = m.values
+        off = ~np.eye(len(a), dtype=bool)
+        rows.append({"paradigm": PARADIGM_LABELS[p], "own task (diagonal)": float(np.diag(a).mean()),
+                     "other tasks (off-diagonal)": float(a[off].mean()),
+                     "worst other task": float(a[off].min())})
+    return pd.DataFrame(rows).set_index("paradigm").round(1)
+
+
+def addition_vs_pretrained(cfg: Ch5Config, single: pd.DataFrame, addition: pd.DataFrame) -> pd.DataFrame:
+    """Per paradigm: the chosen α (mean over seeds) and task addition's absolute test accuracy minus
+    the pre-trained model's (points, mean over seeds)."""
+    zs = float(single.loc["mean", "zero-shot"])
+    rows = []
+    for p in cfg.paradigms:
+        d = addition[addition.setting == p]
+        if len(d):
+            rows.append({"paradigm": PARADIGM_LABELS[p], "alpha": float(d.alpha.mean()),
+                         "gain": float(d.absolute.mean()) - zs})
+    return pd.DataFrame(rows).set_index("paradigm")
+
+
+def mean_offdiag(m: pd.DataFrame) -> float:
+    a = np.abs(m.values)
+    return float(a[~np.eye(len(a), dtype=bool)].mean())
+
+
+def box_mean(xi: np.ndarray, grid) -> float:
+    """Mean ξ over the α search space [0, 1]² (the red box of Fig. 7)."""
+    g = np.asarray(grid)
+    inside = (g >= -1e-9) & (g <= 1 + 1e-9)
+    return float(xi[np.ix_(inside, inside)].mean())
+
+
+def foundation_summary() -> dict:
+    """The shipped foundation model's recipe, corpus and recorded metrics (``shipped/tiny_clip``)."""
+    config = json.loads(SHIPPED_CONFIG.read_text())
+    metrics = json.loads(SHIPPED_CONFIG.with_name("metrics.json").read_text())
+    tasks = set(benchmark("task_arithmetic_8", "embedded"))
+    rows = [dict(domain=d, role="task" if d in tasks else "pre-training only",
+                 classes_in_corpus=f"{len(c)} of {DOMAINS[d].n_classes}",
+                 zero_shot_test=metrics["zero_shot_test"].get(d)) for d, c in config["corpus_plan"].items()]
+    recipe = pd.DataFrame(rows).set_index("domain").sort_values("role", ascending=False)
+    return {"recipe": recipe.round(1), "history": pd.DataFrame(metrics["history"]), "config": config,
+            "zero_shot_test_mean": metrics["zero_shot_test_mean"], "train_seconds": metrics["train_seconds"]}
+
+
+__all__ = ["addition_vs_pretrained", "box_mean", "foundation_summary", "interference_summary", "mean_offdiag",
+           "single_task_table", "table1", "table2"]

@@ -1,0 +1,537 @@
+"""The chapter kit: what every chapter does the same way.
+
+* **Parameters declared once** (:class:`Param`, :class:`Params`). A chapter declares each papermill
+  parameter once: name, type, allowed values or range, default per profile, one line of help. The
+  notebook's validation cell turns the injected parameters into a frozen, validated mapping with
+  :meth:`Params.from_namespace`, rejecting before any work: wrong types, out-of-range values, names
+  outside a list's choices, duplicates, and any injected name the chapter does not declare (a typo
+  such as ``-p seed 3`` for ``seeds``). The same declaration renders the parameter table of each
+  chapter page (:meth:`Params.table`).
+* **One claims type** (:class:`Claim`): the paper's statement, where in the paper, our number with
+  its interval and seed count, the paper's number (from :mod:`paperlib.reference`) and one verdict
+  of :data:`VERDICTS`, decided by one rule (:func:`judge`, :func:`judge_all`); :func:`claims_table`
+  renders them.
+* **Paper beside ours** (:func:`paper_vs_ours`): every "paper / ours / difference" table, with the
+  paper's numbers passed in from :mod:`paperlib.reference` only.
+* **A grid runner** (:func:`run_grid`): a chapter's experiment as a list of run specs, executed with
+  one progress bar through any ``concurrent.futures.Executor`` (serial by default), with a per-run
+  file lock so two workers never compute the same run twice.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from ..config import PROFILES, cache_dir, check_choice
+from ..store import content_key, plain
+
+# --- Parameters ------------------------------------------------------------------------------------
+
+#: The scalar types a parameter may have; a list parameter has one of them per item.
+_SCALARS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (float, int), "str": (str,), "bool": (bool,)}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One papermill parameter of a chapter.
+
+    ``kind`` is ``"int"``, ``"float"``, ``"str"``, ``"bool"`` or ``"list[<one of those>]"``.
+    ``default`` is the value, or a mapping profile → value when profiles differ, or a callable
+    ``profile → value``; ``None`` in the notebook means "this default". ``choices`` (a sequence or a
+    callable ``profile → sequence``) restricts a value or each list item; ``low``/``high`` bound a
+    number or each item (``open_low``/``open_high`` exclude the bound). A list has at least
+    ``min_len`` items and, with ``unique``, no duplicates. ``nullable`` lets the resolved value be
+    ``None`` (e.g. an optional folder).
+    """
+
+    name: str
+    kind: str
+    help: str
+    default: Any = None
+    choices: Sequence | Callable[[str], Sequence] | None = None
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    min_len: int = 1
+    unique: bool = True
+    nullable: bool = False
+    #: How the parameter table describes ``choices`` when listing them would be too long.
+    choices_help: str | None = None
+
+    def __post_init__(self):
+        item = self.item_kind
+        if item not in _SCALARS:
+            raise ValueError(f"parameter {self.name!r}: kind {self.kind!r} is not one of {sorted(_SCALARS)} or "
+                             "list[...] of them")
+
+    @property
+    def is_list(self) -> bool:
+        return self.kind.startswith("list[")
+
+    @property
+    def item_kind(self) -> str:
+        return self.kind[5:-1] if self.is_list else self.kind
+
+    def default_for(self, profile: str) -> Any:
+        d = self.default
+        if callable(d):
+            return d(profile)
+        if isinstance(d, Mapping):
+            return d[profile]
+        return d
+
+    def choices_for(self, profile: str) -> tuple | None:
+        c = self.choices
+        if c is None:
+            return None
+        return tuple(c(profile) if callable(c) else c)
+
+    def allowed(self, profile: str | None = None) -> str:
+        """What this parameter accepts, in words (used in errors and in the parameter table)."""
+        parts = []
+        if self.choices is not None:
+            if profile is None and self.choices_help:
+                shown = self.choices_help
+            elif profile is None and callable(self.choices):
+                shown = "; ".join(f"{p}: {', '.join(map(str, self.choices_for(p)))}" for p in PROFILES)
+            else:
+                shown = ", ".join(map(repr, self.choices_for(profile or PROFILES[1])))
+            parts.append(("each one of " if self.is_list else "one of ") + shown)
+        if self.low is not None or self.high is not None:
+            lo = "(-inf" if self.low is None else ("(" if self.open_low else "[") + f"{self.low:g}"
+            hi = "inf)" if self.high is None else f"{self.high:g}" + (")" if self.open_high else "]")
+            parts.append(("each in " if self.is_list else "in ") + f"{lo}, {hi}")
+        if self.is_list:
+            parts.append(f"at least {self.min_len} item{'s' if self.min_len > 1 else ''}"
+                         + (", no duplicates" if self.unique else ""))
+        return f"{self.kind}" + (f", {'; '.join(parts)}" if parts else "") + (" (or None)" if self.nullable else "")
+
+    # -- validation ---------------------------------------------------------------------------------
+    def _fail(self, value, problem: str, profile: str) -> ValueError:
+        return ValueError(f"parameter {self.name}={value!r}: {problem}; allowed: {self.allowed(profile)}")
+
+    def _item(self, value, profile: str, label: str):
+        types = _SCALARS[self.item_kind]
+        if isinstance(value, bool) and self.item_kind != "bool":
+            raise self._fail(value, f"{label} is a bool, not {self.item_kind}", profile)
+        if not isinstance(value, types):
+            raise self._fail(value, f"{label} is a {type(value).__name__}, not {self.item_kind}", profile)
+        if self.item_kind == "float":
+            value = float(value)
+            if not math.isfinite(value):
+                raise self._fail(value, f"{label} is not finite", profile)
+        choices = self.choices_for(profile)
+        if choices is not None and value not in choices:
+            hint = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+            raise self._fail(value, f"{label} {value!r} is unknown" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                             profile)
+        if self.low is not None and (value < self.low or (self.open_low and value == self.low)):
+            raise self._fail(value, f"{label} {value!r} is below the range", profile)
+        if self.high is not None and (value > self.high or (self.open_high and value == self.high)):
+            raise self._fail(value, f"{label} {value!r} is above the range", profile)
+        return value
+
+    def resolve(self, value, profile: str):
+        """The validated value (``None`` → the profile's default), or ``ValueError`` naming this
+        parameter, the value and what is allowed."""
+        if value is None:
+            value = self.default_for(profile)
+            if value is None:
+                if self.nullable:
+                    return None
+                raise self._fail(value, "a value is required", profile)
+        if self.is_list:
+            if isinstance(value, str):  # papermill's -p passes "[0, 1, 2]" as a string
+                value = _parse_list(value, self, profile)
+            if not isinstance(value, (list, tuple)):
+                raise self._fail(value, f"is a {type(value).__name__}, not a list", profile)
+            items = tuple(self._item(v, profile, f"item {i}") for i, v in enumerate(value))
+            if len(items) < self.min_len:
+                raise self._fail(list(value), f"has {len(items)} item(s)", profile)
+            if self.unique and len(set(items)) != len(items):
+                dup = sorted({str(v) for v in items if items.count(v) > 1})
+                raise self._fail(list(value), f"has duplicates ({', '.join(dup)})", profile)
+            return items
+        if isinstance(value, (list, tuple, dict)):
+            raise self._fail(value, f"is a {type(value).__name__}, but this parameter takes one {self.kind}", profile)
+        return self._item(value, profile, "the value")
+
+
+def _parse_list(text: str, param: Param, profile: str) -> list:
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        # bare words, as in YAML: [a, b] or a, b
+        text = text.strip()
+        inner = text.removeprefix("[").removesuffix("]")
+        if not inner or text.startswith("[") != text.endswith("]") or any(c in inner for c in "[]{}()'\""):
+            raise param._fail(text, "is not a list (write it as \"[0, 1, 2]\", or pass it with papermill's -y)",
+                              profile) from None
+        value = [_scalar(w.strip()) for w in inner.split(",") if w.strip()]
+    if isinstance(value, (int, float, str)):
+        value = [value]
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _scalar(word: str):
+    for conv in (int, float):
+        try:
+            return conv(word)
+        except ValueError:
+            pass
+    return word
+
+
+class Config(Mapping):
+    """A chapter's validated parameters: a frozen mapping that also reads as attributes."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        object.__setattr__(self, "_values", MappingProxyType(dict(values)))
+
+    def __getitem__(self, key):
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a chapter config is frozen")
+
+    def __repr__(self):
+        return "Config(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+
+@dataclass(frozen=True)
+class Params:
+    """A chapter's declared parameters (``profile`` first: the other defaults depend on it)."""
+
+    chapter: str
+    params: tuple[Param, ...]
+    #: Checks across parameters: ``check(config)`` raises ``ValueError`` naming the parameters.
+    checks: tuple[Callable[[Config], None], ...] = field(default=())
+
+    def __post_init__(self):
+        names = [p.name for p in self.params]
+        if not names or names[0] != "profile":
+            raise ValueError(f"{self.chapter}: 'profile' must be the first parameter")
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.chapter}: parameters declared twice: {names}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def __getitem__(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def resolve(self, **given) -> Config:
+        """Validate ``given`` (names → values, ``None`` or absent = the profile's default) into a
+        frozen :class:`Config`; ``ValueError`` names the first bad parameter and what is allowed."""
+        self.check_names(given)
+        profile = self["profile"].resolve(given.get("profile"), PROFILES[1])
+        values = {"profile": profile}
+        for p in self.params[1:]:
+            values[p.name] = p.resolve(given.get(p.name), profile)
+        config = Config(values)
+        for check in self.checks:
+            check(config)
+        return config
+
+    def check_names(self, given: Iterable[str]) -> None:
+        unknown = [n for n in given if n not in self.names]
+        if unknown:
+            hints = [f"{n!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(n, self.names, n=1)) else
+                     repr(n) for n in unknown]
+            raise ValueError(f"{self.chapter} has no parameter {', '.join(hints)}; it takes: {', '.join(self.names)}")
+
+    def from_namespace(self, namespace: Mapping[str, Any]) -> Config:
+        """Validate the parameters a notebook holds (its ``globals()``): the declared names' values, and
+        every name papermill injected, which must be declared (a typo such as ``-p seed 3`` for ``seeds``
+        is rejected, not ignored). The injected names are read from the kernel's input history
+        (``In``): papermill's injected cell is the one that starts with ``# Parameters``."""
+        injected = injected_names(namespace)
+        if injected:
+            self.check_names(injected)
+        return self.resolve(**{k: namespace[k] for k in self.names if k in namespace})
+
+    def table(self) -> pd.DataFrame:
+        """The parameter table of the chapter page: name, type and allowed values, default per profile."""
+        rows = []
+        for p in self.params:
+            row = {"parameter": p.name, "accepts": p.allowed(None)}
+            for prof in PROFILES:
+                d = p.default_for(prof)
+                row[f"default ({prof})"] = "–" if d is None else ", ".join(map(str, d)) if isinstance(d, (list, tuple)) \
+                    else str(d)
+            row["what it sets"] = p.help
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("parameter")
+
+
+def injected_names(namespace: Mapping[str, Any]) -> list[str]:
+    """The names papermill injected into a notebook: the assignments of the last cell in the kernel's
+    input history (``In``) that starts with papermill's ``# Parameters`` comment ([] when there is none)."""
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return []
+    for source in reversed(history):
+        if isinstance(source, str) and source.lstrip().startswith("# Parameters"):
+            names = []
+            for node in ast.parse(source).body:
+                targets = node.targets if isinstance(node, ast.Assign) else \
+                    [node.target] if isinstance(node, ast.AnnAssign) else []
+                names += [t.id for t in targets if isinstance(t, ast.Name)]
+            return names
+    return []
+
+
+# --- Shared declarations ---------------------------------------------------------------------------
+
+#: Learning rates (all optimizers of the book): one range for every chapter.
+LR_RANGE = dict(low=0.0, high=1.0, open_low=True, open_high=True)
+
+
+def profile_param() -> Param:
+    return Param("profile", "str", "smoke (seconds, CI) · embedded (2-core CPU, no download) · paper (the papers' "
+                 "datasets and weights, on a GPU)", default="embedded", choices=PROFILES)
+
+
+def device_param() -> Param:
+    return Param("device", "str", "where to compute; auto is CUDA when present, else the CPU", default="auto",
+                 choices=("auto", "cpu", "cuda") + tuple(f"cuda:{i}" for i in range(8)))
+
+
+def data_root_param() -> Param:
+    return Param("data_root", "str", "folder of the papers' datasets (paper profile; None means $PAPERLIB_DATA or "
+                 "./data)", nullable=True)
+
+
+def seeds_param(default) -> Param:
+    return Param("seeds", "list[int]", "training seeds, one run per seed", default=default, low=0)
+
+
+def paper_data_check(datasets: str | Callable[[Config], Sequence[str]]) -> Callable[[Config], None]:
+    """A check that, on ``paper``, the datasets (named by the parameter ``datasets``, or returned by
+    ``datasets(config)``) are in ``data_root``, so a missing dataset stops the validation cell before
+    any weights are downloaded or models trained."""
+    def check(c: Config) -> None:
+        if c.profile == "paper":
+            from ..data.registry import check_paper_data
+            check_paper_data(c[datasets] if isinstance(datasets, str) else datasets(c), c.data_root)
+    return check
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` → ``cuda`` when a GPU is present, else ``cpu``; an explicit CUDA device must exist."""
+    import torch
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"parameter device={device!r}: no CUDA device is available; allowed here: 'auto', 'cpu'")
+    return device
+
+
+# --- Claims ----------------------------------------------------------------------------------------
+
+#: The one verdict vocabulary of the book. ``partly``: a claim of several parts, some of which held.
+VERDICTS = ("yes", "partly", "no", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One of the paper's claims checked on our numbers.
+
+    ``where`` names the paper and place ("ch5 Table 1"); ``ours`` is our number with its interval;
+    ``seeds`` how many seeds it rests on; ``paper`` the paper's number as read from
+    :mod:`paperlib.reference` (empty when the paper states it in words only).
+    """
+
+    where: str
+    statement: str
+    ours: str
+    verdict: str
+    seeds: int
+    paper: str = ""
+
+    def __post_init__(self):
+        check_choice(self.verdict, VERDICTS, "verdict")
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and a Student-t confidence interval over seeds (``(mean, lo, hi)``; lo = hi = mean for one
+    value or identical values)."""
+    from scipy import stats
+    v = np.asarray(list(values), dtype=float)
+    m = float(v.mean())
+    if len(v) < 2 or np.allclose(v, v[0]):
+        return m, m, m
+    lo, hi = stats.t.interval(confidence, len(v) - 1, loc=m, scale=stats.sem(v))
+    return m, float(lo), float(hi)
+
+
+def fmt_ci(values, signed: bool = False, digits: int = 1) -> str:
+    """``"m [lo, hi]"`` from :func:`mean_ci`, or ``"m"`` for a single value."""
+    m, lo, hi = mean_ci(values)
+    f = f"{{:{'+' if signed else ''}.{digits}f}}"
+    return f.format(m) if lo == hi else f"{f.format(m)} [{f.format(lo)}, {f.format(hi)}]"
+
+
+def judge(diffs) -> tuple[str, str]:
+    """The book's one rule for a paired difference (ours, per seed, signed so that > 0 is the paper's
+    side): with two or more seeds, ``yes`` when the whole 95% t-interval is above 0, ``no`` when it is
+    below, else ``inconclusive``; with one seed, its sign (the claims table shows the seed count).
+    Returns ``(verdict, "mean [CI]")``."""
+    diffs = list(diffs)
+    if not diffs:
+        return "inconclusive", "–"
+    m, lo, hi = mean_ci(diffs)
+    text = fmt_ci(diffs, signed=True)
+    if len(diffs) < 2:
+        return ("yes" if m > 0 else "no"), text
+    return ("yes" if lo > 0 else "no" if hi < 0 else "inconclusive"), text
+
+
+def judge_all(parts: Sequence[bool | None]) -> str:
+    """A claim of several parts: ``yes`` if all held, ``no`` if none did, ``partly`` if some did,
+    ``inconclusive`` when a part could not be decided (``None``) and none held."""
+    if parts and all(p is True for p in parts):
+        return "yes"
+    if any(p is True for p in parts):
+        return "partly"
+    if parts and all(p is False for p in parts):
+        return "no"
+    return "inconclusive"
+
+
+def claims_table(claims: Sequence[Claim]) -> pd.DataFrame:
+    """The rendered claims table, one row per claim."""
+    rows = [{"where": c.where, "claim": c.statement, "paper": c.paper or "–", "ours": c.ours, "seeds": c.seeds,
+             "reproduced": c.verdict} for c in claims]
+    return pd.DataFrame(rows, columns=["where", "claim", "paper", "ours", "seeds", "reproduced"])
+
+
+def verdict_counts(claims: Sequence[Claim]) -> dict[str, int]:
+    """How many claims got each verdict (every verdict present, zeros included), plus ``total``."""
+    out = {v: sum(c.verdict == v for c in claims) for v in VERDICTS}
+    out["total"] = len(claims)
+    return out
+
+
+# --- Paper beside ours -----------------------------------------------------------------------------
+
+def paper_vs_ours(rows: Sequence[Mapping[str, Any]], label: str, index: str | Sequence[str] = "quantity",
+                  digits: int = 2) -> pd.DataFrame:
+    """One "paper / ours / difference" table.
+
+    Each row holds its index column(s), ``paper`` (a number from :mod:`paperlib.reference`, or
+    ``None``), ``ours`` (our mean) and optionally ``ours_text`` (our mean with its interval, shown in
+    place of the mean) and any extra columns. ``difference`` is ours − paper (NaN where either is
+    missing). ``label`` names where our numbers come from (the profile and data).
+    """
+    out = []
+    for r in rows:
+        paper, ours = r.get("paper"), r.get("ours")
+        paper = math.nan if paper is None else float(paper)
+        ours = math.nan if ours is None else float(ours)
+        extra = {k: v for k, v in r.items() if k not in ("paper", "ours", "ours_text")}
+        shown = r.get("ours_text", ours)
+        out.append({**extra, "paper": paper, f"ours ({label})": shown, "difference": ours - paper})
+    df = pd.DataFrame(out)
+    if len(df):
+        df["difference"] = df["difference"].round(digits)
+        df = df.set_index(index if isinstance(index, str) else list(index))
+    return df
+
+
+# --- The grid runner -------------------------------------------------------------------------------
+
+S = TypeVar("S")
+R = TypeVar("R")
+
+
+class SerialExecutor(Executor):
+    """Runs each submitted call at once, in this process (the default of :func:`run_grid`)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        f: Future = Future()
+        try:
+            f.set_result(fn(*args, **kwargs))
+        except BaseException as err:  # noqa: BLE001 - handed to the caller through the future
+            f.set_exception(err)
+        return f
+
+
+def lock_path(key: str) -> Path:
+    """The lock file of one run (``<cache>/locks/<key>.lock``)."""
+    return cache_dir() / "locks" / f"{key}.lock"
+
+
+def _locked(fn: Callable[[S], R], spec: S, key: str) -> R:
+    from filelock import FileLock
+    path = lock_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path)):
+        return fn(spec)
+
+
+def spec_key(spec: Any) -> str:
+    """A run spec's lock key: the content hash of its plain form (dataclass, mapping or tuple)."""
+    return content_key({"spec": plain(spec)})
+
+
+def run_grid(fn: Callable[[S], R], specs: Sequence[S], *, executor: Executor | None = None,
+             key: Callable[[S], str] = spec_key, desc: str = "runs", progress: bool = True) -> list[R]:
+    """``[fn(spec) for spec in specs]``, executed through ``executor`` with one progress bar.
+
+    ``fn`` computes or loads one run through the run cache (:func:`paperlib.store.cached_run`), so a
+    finished run is only loaded. Each call holds a file lock named by ``key(spec)`` under the cache
+    folder, so two workers (threads, processes, or Dask workers sharing the cache folder) never
+    compute the same run twice: the second waits, then finds it cached. ``executor`` is any
+    ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor``, or a Dask client's
+    ``get_executor()``); the default runs serially in this process. ``fn`` and the specs must be
+    picklable for a process or Dask executor. Results come back in ``specs`` order.
+    """
+    from tqdm.auto import tqdm
+    executor = executor or SerialExecutor()
+    specs = list(specs)
+    futures = {executor.submit(_locked, fn, spec, key(spec)): i for i, spec in enumerate(specs)}
+    results: list = [None] * len(specs)
+    for fut in tqdm(as_completed(futures), total=len(futures), desc=desc, disable=not progress or not specs):
+        results[futures[fut]] = fut.result()
+    return results
+
+
+def default_workers() -> int:
+    """CPU cores available to this process."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+__all__ = ["Claim", "Config", "LR_RANGE", "Param", "Params", "SerialExecutor", "VERDICTS", "claims_table",
+           "data_root_param", "default_workers", "device_param", "paper_data_check", "fmt_ci", "injected_names", "judge", "judge_all", "lock_path",
+           "mean_ci", "paper_vs_ours", "profile_param", "resolve_device", "run_grid", "seeds_param", "spec_key",
+           "verdict_counts"]

@@ -1,0 +1,30 @@
+"""The foundation model's pre-training loop (paperlib.foundation): killed and resumed."""
+
+import json
+
+import torch
+from safetensors.torch import load_file
+
+from killing import orphans, run_until_killed
+from paperlib import foundation
+from paperlib.config import cache_dir
+
+TINY = dict(steps=6, batch_size=8, warmup=4, n_per_class=2)  # the warm-up ends after the interruption
+
+
+def test_a_killed_pretraining_resumes_bit_identically(tmp_path):
+    cfg = foundation.FoundationConfig(**TINY)
+    full = foundation.pretrain(cfg, tmp_path / "full", progress=False, checkpoint_every=2, evaluate=False)
+    run_until_killed(f"""
+from paperlib import foundation
+foundation.pretrain(foundation.FoundationConfig(**{TINY!r}), {str(tmp_path / "resumed")!r}, progress=False,
+                    checkpoint_every=2, evaluate=False)
+""", kill_at=2)  # killed writing the step-4 checkpoint: resumes from step 2, before the warm-up ends
+    assert orphans(cache_dir() / "runs" / "foundation")
+    resumed = foundation.pretrain(cfg, tmp_path / "resumed", progress=False, checkpoint_every=2, evaluate=False)
+    assert not orphans(cache_dir() / "runs" / "foundation")
+    assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in full["history"]]
+    a, b = load_file(tmp_path / "full" / "model.safetensors"), load_file(tmp_path / "resumed" / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert json.loads((tmp_path / "resumed" / "config.json").read_text())["sha256"] == \
+        json.loads((tmp_path / "full" / "config.json").read_text())["sha256"]
