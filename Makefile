@@ -1,5 +1,5 @@
 # paperlib: one-command set-up. `make book` builds the HTML book (default profile: embedded);
-# `make test` runs every test, nbval on the smoke-profile notebooks, and a -W build of that book.
+# `make test` runs ruff, every unit test, nbval on the smoke-profile notebooks, and a -W build of that book.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -10,7 +10,7 @@ export PYTHONUNBUFFERED := 1
 PROFILE ?= embedded
 JB := jupyter-book build -W --keep-going
 
-.PHONY: venv book test unit notebooks-smoke bench foundation clean clean-cache
+.PHONY: venv book test lint unit notebooks-smoke bench foundation clean clean-cache
 
 venv: $(STAMP)
 
@@ -25,12 +25,17 @@ $(STAMP): requirements.txt pyproject.toml
 
 # Execute every chapter in $(PROFILE) into book/chapters, then build _build/html.
 book: $(STAMP)
+	python -m paperlib.equations --out book/equations.md
 	python scripts/book.py execute --profile $(PROFILE) --out book/chapters
 	$(JB) .
 	@echo "book: $(CURDIR)/_build/html/index.html"
 
+# ruff (pinned in requirements.txt, configured in pyproject.toml): lint and import order.
+lint: $(STAMP)
+	ruff check paperlib tests scripts
+
 unit: $(STAMP)
-	python -m pytest -q tests
+	python -m pytest -q -p no:cacheprovider --durations=5 tests
 
 # Smoke-profile notebooks into _build/smoke, nbval on them, and a -W book build of that copy.
 notebooks-smoke: $(STAMP)
@@ -39,7 +44,7 @@ notebooks-smoke: $(STAMP)
 	python scripts/book.py stage --chapters _build/smoke/chapters --out _build/smoke/site
 	$(JB) _build/smoke/site
 
-test: unit notebooks-smoke
+test: lint unit notebooks-smoke
 
 # Speed and memory of the fine-tuning paradigms (ch5); writes book/bench/linearization.json, which
 # the book's appendix shows. Uses a GPU when one is present.

@@ -2,13 +2,13 @@
 
 :class:`EditedEncoder` gives the image features of the edited encoder of one fine-tuning paradigm
 for any coefficients, memoised per (data, coefficients). For the NTK-linearized paradigm it uses
-that the linearized model is exactly affine in θ − θ0 (Eq. (2)):
+that the linearized model is exactly affine in θ − θ0 (ch5 Eq. (2)):
 f_lin(x; θ0 + Σ α_t τ_t) = f(x; θ0) + Σ α_t J(θ0) τ_t, so a set of task vectors sharing one
 coefficient costs one Jacobian-vector product per input and every α (and the whole ξ grid) is then a
 linear combination: exact, not an approximation of the linearized model.
 
 Task addition (Sec. 3, Table 1; Appendix A): τ = Σ_t τ_t is added with one coefficient α chosen on
-the validation splits by mean normalized accuracy (Eq. (5)); test accuracy is reported at that α.
+the validation splits by mean normalized accuracy (ch5 Eq. (5)); test accuracy is reported at that α.
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
-from .finetune import build_encoder, encoder_state, features, labels_of, load_encoder_state, task_data
+from .clip_tasks import EvalSet, build_encoder, encoder_state, features, load_encoder_state
 from .linearize import LinearizedModel
 from .metrics import accuracy, disentanglement_error, kl_divergence, normalized_accuracy, prediction_disagreement
-from .models.clip import ClipBundle, model_id
-from .store import cached_run
+from .models.clip import ClipBundle
 from .task_vectors import ALPHA_GRID, TaskVector, check_alpha_grid, search_alpha
 
 #: The α grid per profile: the paper's (ch5 Appendix A) on ``embedded`` and ``paper``; ``smoke`` only
@@ -36,7 +34,7 @@ class EditedEncoder:
 
     Args:
         bundle: the pre-trained CLIP model (θ0).
-        paradigm, variant: as in :func:`paperlib.finetune.build_encoder`.
+        paradigm, variant: as in :func:`paperlib.clip_tasks.build_encoder`.
         vectors: task name → task vector of that paradigm.
     """
 
@@ -88,18 +86,18 @@ class EditedEncoder:
         return self._memo[(key, ident)]
 
 
-def evaluate(edited: EditedEncoder, coefs: Mapping[str, float], sets: Mapping[str, tuple]) -> dict[str, float]:
-    """Accuracy (%) per task of the edited model; ``sets``: task → (images, labels, head, key)."""
+def evaluate(edited: EditedEncoder, coefs: Mapping[str, float], sets: Mapping[str, EvalSet]) -> dict[str, float]:
+    """Accuracy (%) per task of the edited model on each task's :class:`~paperlib.clip_tasks.EvalSet`."""
     return {t: accuracy(head(edited.features(coefs, x, key)), y) for t, (x, y, head, key) in sets.items()}
 
 
-def task_addition(edited: EditedEncoder, val_sets: Mapping[str, tuple], test_sets: Mapping[str, tuple],
+def task_addition(edited: EditedEncoder, val_sets: Mapping[str, EvalSet], test_sets: Mapping[str, EvalSet],
                   single_val: Mapping[str, float], single_test: Mapping[str, float],
                   grid: Sequence[float] = ALPHA_GRID) -> dict:
     """Task addition with one α (Appendix A): pick α on val by normalized accuracy, report test.
 
     Returns ``alpha``, ``val_curve`` (α → val normalized accuracy), ``test`` (task → accuracy),
-    ``absolute`` (mean test accuracy) and ``normalized`` (Eq. (5) on test).
+    ``absolute`` (mean test accuracy) and ``normalized`` (ch5 Eq. (5) on test).
     """
     grid = check_alpha_grid(grid)
     tasks = sorted(val_sets)
@@ -115,7 +113,7 @@ def task_addition(edited: EditedEncoder, val_sets: Mapping[str, tuple], test_set
             "absolute": float(np.mean(list(test.values()))), "normalized": normalized_accuracy(test, single_test)}
 
 
-def disentanglement(edited: EditedEncoder, pair: tuple[str, str], sets: Mapping[str, tuple],
+def disentanglement(edited: EditedEncoder, pair: tuple[str, str], sets: Mapping[str, EvalSet],
                     grid: Sequence[float]) -> dict[str, np.ndarray]:
     """ξ(α1, α2) for a task pair (Sec. 4), on the representation (KL divergence, Property 3) and on
     the predictions of the full model with each task's head (prediction error, footnote 3)."""
@@ -126,7 +124,7 @@ def disentanglement(edited: EditedEncoder, pair: tuple[str, str], sets: Mapping[
         x, _, _, key = sets[task]
         return edited.features({t1: c[0], t2: c[1]}, x, key)
 
-    heads = {0: sets[t1][2], 1: sets[t2][2]}
+    heads = {0: sets[t1].head, 1: sets[t2].head}
     representation = disentanglement_error(outputs, kl_divergence, grid)
 
     def predictions(c: tuple[float, float], t: int) -> torch.Tensor:
@@ -136,38 +134,4 @@ def disentanglement(edited: EditedEncoder, pair: tuple[str, str], sets: Mapping[
     return {"representation": representation, "classification": classification}
 
 
-def whole_split(dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    """(images, labels) of a whole split as two tensors."""
-    if hasattr(dataset, "tensors"):
-        return dataset.tensors()
-    return torch.stack([dataset[i][0] for i in range(len(dataset))]), labels_of(dataset)
-
-
-def task_sets(bundle: ClipBundle, tasks: Sequence[str], split: str, profile: str, data_root: str | None = None,
-              n_per_class: int | None = None, device: str = "cpu") -> dict[str, tuple]:
-    """task → ``(images, labels, zero-shot head, key)`` for one split of each task, the form
-    :func:`evaluate` takes (``key`` is ``"<split>:<task>"``)."""
-    out = {}
-    for t in tasks:
-        ds = task_data(t, split, profile, bundle, data_root, n_per_class=n_per_class)
-        x, y = whole_split(ds)
-        out[t] = (x, y, bundle.head(ds.classnames, ds.templates).to(device), f"{split}:{t}")
-    return out
-
-
-def zero_shot(bundle: ClipBundle, val_sets: Mapping[str, tuple], test_sets: Mapping[str, tuple], profile: str,
-              val_per_class: int | None, data_root: str | None = None, device: str = "cpu",
-              test_per_class: int | None = None) -> dict[str, dict]:
-    """Zero-shot accuracy (%) of the pre-trained model per task on val and test (ch5 Table 1's and
-    ch1 Table 3's first row); cached, so chapters 1 and 5 share it. ``*_per_class`` name the sizes
-    of the embedded splits in the sets (part of the cache key)."""
-    def compute():
-        enc = bundle.image_encoder().to(device)
-        return {t: {split: accuracy(sets[t][2](features(enc, sets[t][0])), sets[t][1])
-                    for split, sets in (("val", val_sets), ("test", test_sets))} for t in test_sets}
-    key = {"weights": model_id(bundle.name, bundle.pretrained), "profile": profile, "tasks": list(test_sets),
-           "val_per_class": val_per_class, "test_per_class": test_per_class, "data_root": data_root}
-    return cached_run("zero_shot", key, compute)
-
-
-__all__ = ["ALPHA_GRIDS", "EditedEncoder", "disentanglement", "evaluate", "task_addition", "task_sets", "whole_split", "zero_shot"]
+__all__ = ["ALPHA_GRIDS", "EditedEncoder", "disentanglement", "evaluate", "task_addition"]

@@ -26,7 +26,6 @@ issue's target is at most a few percent more per step (:data:`CALIBRATION_TARGET
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import platform
 import resource
@@ -73,7 +72,7 @@ def _peak_rss_mb() -> float:
 def _build(model_name: str, setting: str, device: str):
     import open_clip
 
-    from .finetune import build_encoder
+    from .clip_tasks import build_encoder
     from .linearize import LinearizedModel
     from .models.clip import ClassificationHead, ClipBundle, ImageClassifier
 
@@ -257,7 +256,8 @@ def calibration_markdown(result: dict) -> str:
     lines = [f"Measured {result['date']} on {result['machine']} (torch {result['torch']}, {result['threads']} CPU "
              f"threads{', GPU ' + result['gpu'] if result['gpu'] else ', no GPU'}); linearized training step, "
              "calibration against 3 reference directions with c = 0.5.", "",
-             "| model | device | batch | calibration | step (s) | step ÷ uncalibrated | target |", "|---|---|---|---|---|---|---|"]
+             "| model | device | batch | calibration | step (s) | step ÷ uncalibrated | target |",
+             "|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
         target = "–" if r["target"] is None else f"≤ {r['target']:.2f}× ({'met' if r['meets_target'] else 'missed'})"
         lines.append(f"| {r['model']} | {r['device']} | {r['batch']} | {r['calibration']} | {r['step_seconds']:.3f} | "
@@ -285,6 +285,7 @@ def run_calibration(out: Path, steps: int = 10, quick: bool = False) -> dict:
 
 def run(out: Path, steps: int = 10, quick: bool = False) -> dict:
     from tqdm.auto import tqdm
+
     from .models.clip import TINY_MODEL
     plans = [(TINY_MODEL, 128, "cpu", steps)]
     if not quick:

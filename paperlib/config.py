@@ -55,6 +55,18 @@ def check_int_range(value, name: str, lo: int | None = None, hi: int | None = No
     return value
 
 
+#: Every learning rate of the book (SGD or AdamW, any chapter) lies in the open interval (0, 1): one
+#: range, checked by :func:`check_lr` in every protocol and declared once for the chapters' parameters.
+LR_LOW, LR_HIGH = 0.0, 1.0
+
+
+def check_lr(value, name: str = "lr") -> float:
+    """Return ``value`` as a float if it is a learning rate in (0, 1), else raise ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not LR_LOW < value < LR_HIGH:
+        raise ValueError(f"{name}={value!r} is out of range; allowed: ({LR_LOW:g}, {LR_HIGH:g})")
+    return float(value)
+
+
 def check_seeds(seeds, profile: str) -> tuple[int, ...]:
     """A chapter's seeds: ``None`` means 0, 1, 2 (``smoke``: 0 only); each a non-negative integer."""
     seeds = tuple(seeds) if seeds is not None else ((0,) if profile == "smoke" else (0, 1, 2))

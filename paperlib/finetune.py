@@ -10,7 +10,7 @@ iteration counts on the shipped tiny model (see :data:`PROTOCOLS` for the values
 Paradigms (:mod:`paperlib.linearize`):
 
 * ``non_linear``: all encoder parameters (Fig. 2a);
-* ``linearized``: the first-order Taylor expansion around θ0, Eq. (2) (Fig. 2b);
+* ``linearized``: the first-order Taylor expansion around θ0, ch5 Eq. (2) (Fig. 2b);
 * ``linear_only``: only the attention module's linear layers, variant (1)–(4) of Table 2 (Fig. 2c).
 
 A run is identified by its full config plus the weights' identity (run cache, :mod:`paperlib.store`):
@@ -33,14 +33,20 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import check_int_range, check_profile
-from .data import get_dataset
+from .clip_tasks import accuracy_of, build_encoder, encoder_state, load_encoder_state, task_data, trainable_parameters
+from .config import check_int_range, check_lr, check_profile
 from .data.registry import check_dataset
-from .linearize import LinearizedModel, check_paradigm, select_parameters
-from .metrics import accuracy
+from .linearize import check_paradigm
 from .models.clip import ClipBundle, ImageClassifier, load_clip, model_id
-from .store import (Checkpoint, artifact_path, cached_run, load_optimizer_tensors, load_tensors, optimizer_tensors,
-                    save_tensors)
+from .store import (
+    Checkpoint,
+    artifact_path,
+    cached_run,
+    load_optimizer_tensors,
+    load_tensors,
+    optimizer_tensors,
+    save_tensors,
+)
 from .surgery import FlatGradients
 from .task_vectors import TaskVector
 
@@ -108,8 +114,7 @@ class FinetuneConfig:
         check_int_range(cfg.batch_size, "batch_size", 1, 65_536)
         check_int_range(cfg.warmup, "warmup", 0, cfg.iterations)
         check_int_range(cfg.seed, "seed", 0)
-        if not 0 < cfg.lr < 1:
-            raise ValueError(f"lr={cfg.lr!r} is out of range; allowed: (0, 1)")
+        check_lr(cfg.lr)
         if not 0 <= cfg.weight_decay < 10:
             raise ValueError(f"weight_decay={cfg.weight_decay!r} is out of range; allowed: [0, 10)")
         if not cfg.grad_clip > 0:
@@ -123,51 +128,6 @@ def cosine_lr(step: int, lr: float, warmup: int, total: int) -> float:
     if step < warmup:
         return lr * (step + 1) / warmup
     return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup))) * lr
-
-
-def build_encoder(bundle: ClipBundle, paradigm: str, variant: int | None = None) -> tuple[nn.Module, list[str]]:
-    """The trainable encoder of a paradigm and the names of the parameters it trains.
-
-    ``non_linear`` and ``linear_only`` return the image encoder itself (with ``requires_grad`` off
-    outside the selection); ``linearized`` wraps it in :class:`~paperlib.linearize.LinearizedModel`.
-    Names are the image encoder's own parameter names in every case, so task vectors of different
-    paradigms share keys.
-    """
-    paradigm, variant = check_paradigm(paradigm, variant)
-    encoder = bundle.image_encoder()
-    names = select_parameters(encoder, paradigm, variant)
-    if paradigm == "linearized":
-        return LinearizedModel(encoder), names
-    chosen = set(names)
-    for n, p in encoder.named_parameters():
-        p.requires_grad_(n in chosen)
-    return encoder, names
-
-
-def trainable_parameters(encoder: nn.Module, names: list[str]) -> list[nn.Parameter]:
-    """The parameters ``names`` of an encoder built by :func:`build_encoder` (θ of the linearized one)."""
-    if isinstance(encoder, LinearizedModel):
-        return [encoder.parameter(n) for n in names]
-    by_name = dict(encoder.named_parameters())
-    return [by_name[n] for n in names]
-
-
-def encoder_state(encoder: nn.Module) -> dict[str, torch.Tensor]:
-    """The encoder's current parameters θ under the image encoder's names (any paradigm)."""
-    if isinstance(encoder, LinearizedModel):
-        return encoder.trainable_state()
-    return {n: p.detach() for n, p in encoder.named_parameters()}
-
-
-def load_encoder_state(encoder: nn.Module, state: dict[str, torch.Tensor]) -> None:
-    """Set θ of an encoder built by :func:`build_encoder` (names as in :func:`encoder_state`)."""
-    if isinstance(encoder, LinearizedModel):
-        encoder.load_trainable_state(state)
-        return
-    params = dict(encoder.named_parameters())
-    with torch.no_grad():
-        for n, v in state.items():
-            params[n].copy_(v)
 
 
 class _Batches:
@@ -212,41 +172,6 @@ class _Batches:
             self.perm, self.pos = perm, pos
         else:
             self._reset()
-
-
-def task_data(task: str, split: str, profile: str, bundle: ClipBundle, data_root: str | None = None,
-              n_per_class: int | None = None):
-    """A task's split, as float images in [0, 1] the :class:`~paperlib.models.clip.ImageEncoder` takes."""
-    if profile == "paper":
-        import open_clip
-        size = bundle.model.visual.image_size
-        size = size[0] if isinstance(size, (tuple, list)) else size
-        transform = open_clip.image_transform(size, is_train=False, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
-        return get_dataset(task, split, profile, data_root, transform=transform)
-    return get_dataset(task, split, profile, n_per_class=n_per_class)
-
-
-@torch.no_grad()
-def features(encoder: nn.Module, dataset_or_images, batch_size: int = 512) -> torch.Tensor:
-    """Encoder outputs f(x; θ) for a whole split (or an image tensor), in eval mode."""
-    encoder.eval()
-    device = next(encoder.buffers(), torch.zeros(())).device
-    if torch.is_tensor(dataset_or_images):
-        x = dataset_or_images
-        return torch.cat([encoder(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
-    if hasattr(dataset_or_images, "tensors"):
-        return features(encoder, dataset_or_images.tensors()[0], batch_size)
-    loader = torch.utils.data.DataLoader(dataset_or_images, batch_size=batch_size, num_workers=4)
-    return torch.cat([encoder(x.to(device)).cpu() for x, _ in loader])
-
-
-def labels_of(dataset) -> torch.Tensor:
-    return dataset.tensors()[1] if hasattr(dataset, "tensors") else torch.tensor(dataset.targets)
-
-
-def accuracy_of(encoder: nn.Module, head: nn.Module, dataset) -> float:
-    """Top-1 accuracy (%) of head(encoder(x)) on a split."""
-    return accuracy(head(features(encoder, dataset)), labels_of(dataset))
 
 
 def backward_step(loss: torch.Tensor, opt: torch.optim.Optimizer, params: list, grad_clip: float,
@@ -386,5 +311,5 @@ def finetune(config: FinetuneConfig, bundle: ClipBundle | None = None, *, progre
     return FinetuneRun(cfg, result, path)
 
 
-__all__ = ["PROTOCOLS", "FinetuneConfig", "FinetuneRun", "Protocol", "accuracy_of", "backward_step", "build_encoder", "cosine_lr",
-           "encoder_state", "features", "finetune", "trainable_parameters", "labels_of", "load_encoder_state", "task_data", "train_loop"]
+__all__ = ["PROTOCOLS", "FinetuneConfig", "FinetuneRun", "Protocol", "backward_step", "cosine_lr", "finetune",
+           "train_loop"]

@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .config import check_int_range
+from .config import check_int_range, check_lr
 from .data import get_dataset
 from .data.embedded.base import DOMAINS
 from .data.registry import generate_domain
@@ -78,8 +78,7 @@ class FoundationConfig:
         check_int_range(self.n_per_class, "n_per_class", 1, 100_000)
         check_int_range(self.seed, "seed", 0)
         check_int_range(self.data_seed, "data_seed", 0)
-        if not 0 < self.lr < 1:
-            raise ValueError(f"lr={self.lr!r} is out of range; allowed: (0, 1)")
+        check_lr(self.lr)
         if not 0 <= self.weight_decay < 10:
             raise ValueError(f"weight_decay={self.weight_decay!r} is out of range; allowed: [0, 10)")
         if not 0 < self.seen_fraction <= 1:

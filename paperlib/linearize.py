@@ -4,7 +4,7 @@
 ways of fine-tuning a CLIP image encoder f(x; θ) from its pre-trained weights θ0 (Fig. 2):
 
 * ``non_linear`` (Fig. 2a): every parameter of f is trained.
-* ``linearized`` (Fig. 2b): f is replaced by its first-order Taylor expansion around θ0, Eq. (2),
+* ``linearized`` (Fig. 2b): f is replaced by its first-order Taylor expansion around θ0, ch5 Eq. (2),
   f_lin(x; θ) = f(x; θ0) + J(θ0)(θ − θ0), and every parameter θ of f_lin is trained. This is the
   tangent-space fine-tuning protocol of Ortiz-Jimenez et al. 2023 ("Task arithmetic in the tangent
   space", the paper's [17]); :class:`LinearizedModel` implements it with one Jacobian-vector product.
@@ -155,7 +155,7 @@ def _parameters_to_buffers(module: nn.Module) -> None:
 
 
 class LinearizedModel(nn.Module):
-    """f_lin(x; θ) = f(x; θ0) + J(θ0)(θ − θ0), Eq. (2): the NTK-linearized model of Fig. 2b.
+    """f_lin(x; θ) = f(x; θ0) + J(θ0)(θ − θ0), ch5 Eq. (2): the NTK-linearized model of Fig. 2b.
 
     Holds a frozen deep copy of ``model`` (``self.model``) as the function f, whose parameters are
     turned into buffers holding θ0, and the trainable θ (``self.params``, initialised to θ0; the

@@ -3,7 +3,7 @@
 One run trains a :class:`~paperlib.models.resnet_cifar.MultiDomainNet` (ResNet-32 trunk at a width,
 one head per domain) on one domain (an *independent*, single-domain model) or on several jointly,
 with a loss weighting of :mod:`paperlib.weighting`, then records what the chapter's metrics need:
-each domain's per-sample test correctness (for PerfGain / Interference / Transfer, Eqs. (2)–(3)) and,
+each domain's per-sample test correctness (for PerfGain / Interference / Transfer, ch4 Eqs. (2)–(3)) and,
 for single-domain models, the trunk's features on the fixed probe set (for CKA, Sec. 3.4).
 
 Protocol (S1), per profile in :data:`PROTOCOLS`:
@@ -11,7 +11,7 @@ Protocol (S1), per profile in :data:`PROTOCOLS`:
 * SGD, momentum 0.9, weight decay 1e-4, initial learning rate 0.1, batch 128; single-domain models
   250 epochs with ×0.1 at epochs 140 and 210, multi-domain models 300 epochs with ×0.1 at 150 and 250.
 * Mixed batches (Sec. 3.3): the domains' training sets are pooled and shuffled together each epoch, so
-  a batch may hold any domain; each sample's loss comes from its own domain's head (Eq. (1)).
+  a batch may hold any domain; each sample's loss comes from its own domain's head (ch4 Eq. (1)).
 * Loss weighting (Sec. 3.2): the per-domain mean cross-entropies of the batch are combined by the
   weighting; Uncertainty's ε are trained by the same SGD, without weight decay (they are not weights).
 * ``embedded`` and ``smoke`` scale the schedule down with the same shape: the epochs of multi-domain
@@ -37,13 +37,24 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .config import cache_dir, check_choice, check_int_range, check_profile
+from .config import cache_dir, check_choice, check_int_range, check_lr, check_profile
 from .data import get_dataset
 from .metrics import accuracy, correct
-from .models.resnet_cifar import DEPTHS, MultiDomainNet, WIDTHS, channels, count_parameters
-from .store import (Checkpoint, artifact_path, cached_result, cached_run, cached_tensors, content_key,
-                    load_optimizer_tensors, load_scheduler_state, load_tensors, optimizer_tensors, save_tensors,
-                    scheduler_state)
+from .models.resnet_cifar import DEPTHS, WIDTHS, MultiDomainNet, channels, count_parameters
+from .store import (
+    Checkpoint,
+    artifact_path,
+    cached_result,
+    cached_run,
+    cached_tensors,
+    content_key,
+    load_optimizer_tensors,
+    load_scheduler_state,
+    load_tensors,
+    optimizer_tensors,
+    save_tensors,
+    scheduler_state,
+)
 from .weighting import WEIGHTINGS, make_weighting
 
 #: The paper's epochs: single-domain 250 (decays at 140, 210), multi-domain 300 (decays at 150, 250) (S1).
@@ -80,8 +91,7 @@ class MDLProtocol:
         for name in ("train_per_class", "test_per_class"):
             if getattr(self, name) is not None:
                 check_int_range(getattr(self, name), name, 1, 100_000)
-        if not 0 < self.lr <= 10:
-            raise ValueError(f"lr={self.lr!r} is out of range; allowed: (0, 10]")
+        check_lr(self.lr)
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum={self.momentum!r} is out of range; allowed: [0, 1)")
         if not 0 <= self.weight_decay < 1:

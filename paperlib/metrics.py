@@ -1,10 +1,10 @@
 """Metrics of the book's chapters.
 
-* Task arithmetic (ch5): accuracy, normalized accuracy (Eq. (5), Appendix A) and the
+* Task arithmetic (ch5): accuracy, normalized accuracy (ch5 Eq. (5), Appendix A) and the
   weight-disentanglement error ξ(α1, α2) (Sec. 4) with its two distances: KL divergence for the
   representation model and prediction error for the combined model (footnote 3).
 * Transfer and interference (ch4): the sample-wise PerfGain, Interference and Transfer of a
-  multi-domain model against a single-domain one (Eqs. (2)–(3)), linear CKA between two models'
+  multi-domain model against a single-domain one (ch4 Eqs. (2)–(3)), linear CKA between two models'
   representations (Sec. 3.2, after Kornblith et al. 2019) and the paired t-test of Sec. 4.1.
 """
 
@@ -23,7 +23,7 @@ DISENTANGLEMENT_GRID: tuple[float, ...] = tuple(float(a) for a in np.linspace(-2
 
 
 def accuracy(logits_or_predictions: Tensor, labels: Tensor) -> float:
-    """Top-1 accuracy in percent (0–100), the acc(·) of Eq. (5) and Tables 1–2.
+    """Top-1 accuracy in percent (0–100), the acc(·) of ch5 Eq. (5) and Tables 1–2.
 
     Accepts (N, C) logits (argmax over C) or (N,) predicted labels. ``ValueError`` if there are no
     inputs or the lengths differ.
@@ -40,7 +40,7 @@ def accuracy(logits_or_predictions: Tensor, labels: Tensor) -> float:
 
 
 def normalized_accuracies(multi_task: Mapping[str, float], single_task: Mapping[str, float]) -> dict[str, float]:
-    """Per task t: 100 · acc(f(x; θ0 + Σ_t τ_t)) / acc(f(x; θ0 + τ_t)), the summand of Eq. (5).
+    """Per task t: 100 · acc(f(x; θ0 + Σ_t τ_t)) / acc(f(x; θ0 + τ_t)), the summand of ch5 Eq. (5).
 
     ``multi_task``: accuracy (%) of the edited multi-task model on each task (in practice at the
     chosen α, Appendix A); ``single_task``: accuracy (%) of the model fine-tuned on that task alone.
@@ -58,7 +58,7 @@ def normalized_accuracies(multi_task: Mapping[str, float], single_task: Mapping[
 
 
 def normalized_accuracy(multi_task: Mapping[str, float], single_task: Mapping[str, float]) -> float:
-    """Eq. (5): (1/T) Σ_t acc(f(x; θ0 + Σ_t τ_t)) / acc(f(x; θ0 + τ_t)), in percent (Table 1 "Norm.").
+    """ch5 Eq. (5): (1/T) Σ_t acc(f(x; θ0 + Σ_t τ_t)) / acc(f(x; θ0 + τ_t)), in percent (Table 1 "Norm.").
 
     See :func:`normalized_accuracies` for the arguments and errors.
     """
@@ -100,6 +100,9 @@ def kl_divergence(features_a: Tensor, features_b: Tensor) -> float:
 def disentanglement_error(outputs: Callable[[tuple[float, float], int], Tensor],
                           distance: Callable[[Tensor, Tensor], float], grid: Sequence[float]) -> np.ndarray:
     """ξ(α1, α2) = Σ_{t=1,2} E_{x∼µ_t}[dist(f(x; θ0 + α_t τ_t), f(x; θ0 + α1 τ1 + α2 τ2))] (Sec. 4).
+
+    The weight-disentanglement error: how far the edited model is from weight disentanglement, ch5 Eq. (4)
+    (ξ = 0 where the combined model agrees with each single-task one on that task's inputs).
 
     Args:
         outputs: ``outputs((c1, c2), t)`` is the model's output on task t's inputs (t ∈ {0, 1})

@@ -56,9 +56,9 @@ import torch
 from tqdm.auto import tqdm
 
 from .arithmetic import EditedEncoder, evaluate
+from .clip_tasks import EvalSet, build_encoder, encoder_state, load_encoder_state, task_data
 from .config import check_int_range
-from .finetune import (FinetuneConfig, build_encoder, encoder_state, finetune, load_encoder_state, task_data,
-                       train_loop)
+from .finetune import FinetuneConfig, finetune, train_loop
 from .models.clip import ClipBundle, model_id
 from .store import Checkpoint, artifact_path, cached_result, cached_run, load_tensors, run_path, save_tensors
 from .surgery import calibrator_class, check_strength
@@ -284,7 +284,7 @@ class Sequencer:
         device, progress: where to train; whether to show progress bars.
     """
 
-    def __init__(self, bundle: ClipBundle, test_sets: Mapping[str, tuple], device: str = "cpu",
+    def __init__(self, bundle: ClipBundle, test_sets: Mapping[str, EvalSet], device: str = "cpu",
                  progress: bool = True):
         self.bundle, self.test_sets, self.device, self.progress = bundle, dict(test_sets), device, progress
         self._train: dict[str, object] = {}
@@ -446,7 +446,8 @@ class Sequencer:
                 results[i] = stored[0]
             else:
                 pending.append(i)
-        pending.sort(key=lambda i: repr([specs[i].prefix_key(0)] + [dataclasses.astuple(s) for s in specs[i].segments()]))
+        pending.sort(key=lambda i: repr([specs[i].prefix_key(0)]
+                                        + [dataclasses.astuple(s) for s in specs[i].segments()]))
         uses: dict[tuple, int] = {}
         for i in pending:
             for k in range(1, len(specs[i].segments())):
@@ -519,8 +520,8 @@ def _unpack(tensors: Mapping[str, torch.Tensor], records: list, order: Sequence[
 
 # --- B-Stand / B-TL --------------------------------------------------------------------------------
 
-def merge(bundle: ClipBundle, paradigm: str, vectors: Mapping[str, TaskVector], val_sets: Mapping[str, tuple],
-          test_sets: Mapping[str, tuple], grid: Sequence[float] = ALPHA_GRID, device: str = "cpu") -> dict:
+def merge(bundle: ClipBundle, paradigm: str, vectors: Mapping[str, TaskVector], val_sets: Mapping[str, EvalSet],
+          test_sets: Mapping[str, EvalSet], grid: Sequence[float] = ALPHA_GRID, device: str = "cpu") -> dict:
     """B-Stand / B-TL (Sec. 5.2): θ0 + α Σ_t τ_t with equal weights between the targets' task vectors
     and α chosen on the targets' validation splits by *mean accuracy* (not chapter 5's normalized
     accuracy), over [0, 1] step 0.05; ties go to the smallest α. Returns ``alpha``, ``val_curve``

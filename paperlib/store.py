@@ -322,6 +322,35 @@ def cached_run(kind: str, config: Mapping | Any, compute: Callable[[], Any], *, 
     return write_record(record, run_path(kind, config, root))["result"]
 
 
+def adopt_unchecksummed_records(root: Path | None = None) -> dict[str, int]:
+    """Give the run records written before records carried a checksum (paperlib before the store)
+    their checksum, so their runs are not all recomputed. An explicit, one-time step
+    (``python -m paperlib.store adopt``), never done on read: a record is adopted only when it is a
+    JSON object with ``kind``, ``config``, ``code_version`` and ``result`` whose file name is the run
+    key of exactly that identity; anything else is left alone (and recomputed when next asked for).
+    Returns counts of adopted, already checksummed and skipped records."""
+    root = Path(root) if root else cache_dir() / "runs"
+    counts = {"adopted": 0, "checksummed": 0, "skipped": 0}
+    for path in sorted(root.glob("*/*.json")):
+        if path.name.endswith(".ckpt.json"):
+            continue
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            counts["skipped"] += 1
+            continue
+        if isinstance(data, dict) and CHECKSUM_KEY in data:
+            counts["checksummed"] += 1
+            continue
+        ok = isinstance(data, dict) and {"kind", "config", "code_version", "result"} <= set(data) and \
+            path.parent.name == data["kind"] and \
+            path.stem == run_key(data["kind"], data["config"], data["code_version"])
+        if ok:
+            write_record(data, path)
+        counts["adopted" if ok else "skipped"] += 1
+    return counts
+
+
 # --- Resumable training state ----------------------------------------------------------------------
 
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -416,8 +445,22 @@ class Checkpoint:
             remove_orphans(p)
 
 
-__all__ = ["BUILD_SECONDS_KEY", "CHECKSUM_KEY", "CODE_VERSION", "Checkpoint", "artifact_path", "atomic_path",
-           "atomic_write_json", "atomic_write_text", "cached_result", "cached_run", "cached_tensors", "content_key", "load_optimizer_tensors",
-           "load_scheduler_state", "load_tensors", "load_verified", "optimizer_tensors", "plain", "read_record",
-           "remove_orphans", "run_key", "run_path", "save_tensors", "scheduler_state", "tensors_checksum",
-           "write_record"]
+__all__ = ["BUILD_SECONDS_KEY", "CHECKSUM_KEY", "CODE_VERSION", "Checkpoint", "adopt_unchecksummed_records",
+           "artifact_path", "atomic_path", "atomic_write_json", "atomic_write_text", "cached_result", "cached_run",
+           "cached_tensors", "content_key", "load_optimizer_tensors", "load_scheduler_state", "load_tensors",
+           "load_verified", "optimizer_tensors", "plain", "read_record", "remove_orphans", "run_key", "run_path",
+           "save_tensors", "scheduler_state", "tensors_checksum", "write_record"]
+
+
+def main(argv=None) -> None:
+    import argparse
+    parser = argparse.ArgumentParser(description="paperlib's disk store")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("adopt", help="checksum run records written before records carried one (once, explicitly)")
+    a.add_argument("--root", type=Path, default=None, help="the run cache (default: <cache>/runs)")
+    args = parser.parse_args(argv)
+    print(json.dumps(adopt_unchecksummed_records(args.root)))
+
+
+if __name__ == "__main__":
+    main()

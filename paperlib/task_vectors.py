@@ -1,7 +1,7 @@
 """Task vectors and task addition (ch5 Sec. 2–3, Appendix A).
 
 A task vector is τ_t = θ*_t − θ0, the fine-tuned minus the pre-trained weights of the representation
-model (Sec. 2, "Task arithmetic"); editing adds Σ_t α_t τ_t to θ0 (Eq. (1)). Task addition (Sec. 3,
+model (Sec. 2, "Task arithmetic"); editing adds Σ_t α_t τ_t to θ0 (ch5 Eq. (1)). Task addition (Sec. 3,
 Table 1) uses one coefficient α = α_1 = … = α_T chosen from ALPHA_GRID (Appendix A, "Tuning of α").
 """
 
@@ -11,12 +11,10 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import reduce
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor
-
 
 #: α ∈ {0.0, 0.05, 0.1, …, 1.0} (Appendix A, "Tuning of α in task arithmetic benchmarks").
 ALPHA_GRID: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(21))
@@ -168,7 +166,7 @@ class TaskVector(Mapping[str, Tensor]):
     # --- editing and storage --------------------------------------------------------------------
 
     def apply(self, pretrained: Mapping[str, Tensor], alpha: float = 1.0) -> dict[str, Tensor]:
-        """θ0 + α τ (Eq. (1) with one task, or with τ = Σ_t τ_t for task addition, Sec. 3).
+        """θ0 + α τ (ch5 Eq. (1) with one task, or with τ = Σ_t τ_t for task addition, Sec. 3).
 
         Entries of ``pretrained`` not in τ are copied unchanged. Returns new tensors with the dtype
         and device of ``pretrained`` (the sum is computed in at least float32); inputs are untouched.
@@ -221,10 +219,11 @@ def check_alpha_grid(grid: Iterable[float]) -> tuple[float, ...]:
     return values
 
 
-def search_alpha(score: Callable[[float], float], grid: Iterable[float] = ALPHA_GRID) -> tuple[float, dict[float, float]]:
+def search_alpha(score: Callable[[float], float],
+                 grid: Iterable[float] = ALPHA_GRID) -> tuple[float, dict[float, float]]:
     """Pick the single task-addition coefficient α (Appendix A): the grid value maximising ``score``.
 
-    Appendix A maximises the normalized accuracy (Eq. (5)) on held-out validation data; ``score``
+    Appendix A maximises the normalized accuracy (ch5 Eq. (5)) on held-out validation data; ``score``
     is that criterion (or any other). Each distinct α is scored once; ties go to the smallest α.
     Returns (best α, {α: score}). Raises ``ValueError`` for a bad grid or a NaN score.
     """

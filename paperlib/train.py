@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import check_int_range
+from .config import check_int_range, check_lr
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,7 @@ class TrainConfig:
         check_int_range(self.epochs, "epochs", 1)
         check_int_range(self.batch_size, "batch_size", 1)
         check_int_range(self.seed, "seed", 0)
-        if not (0 < self.lr < 10):
-            raise ValueError(f"lr={self.lr!r} is out of range; allowed: (0, 10)")
+        check_lr(self.lr)
         if not (0 <= self.weight_decay < 1):
             raise ValueError(f"weight_decay={self.weight_decay!r} is out of range; allowed: [0, 1)")
 

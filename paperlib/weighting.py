@@ -28,7 +28,8 @@ WEIGHTINGS = ("uniform", "uncertainty", "cov")
 
 
 class LossWeighting(nn.Module):
-    """Common interface: ``forward(losses)`` → total loss; ``weights()`` → the λ_t used last."""
+    """Common interface: ``forward(losses)`` → the total loss Σ_t λ_t L_t of ch4 Eq. (1); ``weights()`` → the
+    λ_t used last."""
 
     def __init__(self, n_tasks: int):
         super().__init__()
@@ -82,7 +83,7 @@ class CoV(LossWeighting):
     def forward(self, losses: Tensor) -> Tensor:
         L = self._check(losses).detach()
         i = int(self.iteration)
-        l = L / (L if i == 0 else self.mean_loss)
+        l = L / (L if i == 0 else self.mean_loss)  # noqa: E741 - the paper's ℓ (loss ratio)
         if i <= 1:
             alpha = torch.full_like(L, 1.0 / self.n_tasks)
         else:

@@ -43,7 +43,8 @@ def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict 
     if only:
         notebooks = [nb for nb in notebooks if any(nb.stem.startswith(o) for o in only)]
         if not notebooks:
-            raise SystemExit(f"no notebook matches {only}; have: {[p.stem for p in (ROOT / 'notebooks').glob('ch*.ipynb')]}")
+            have = [p.stem for p in (ROOT / "notebooks").glob("ch*.ipynb")]
+            raise SystemExit(f"no notebook matches {only}; have: {have}")
     out.mkdir(parents=True, exist_ok=True)
     # The kernels inherit this: progress bars inside the executed (rendered) notebooks print at most
     # once a minute instead of filling the page (tqdm reads TQDM_* defaults from the environment).
@@ -67,6 +68,8 @@ def stage(chapters: Path, out: Path) -> None:
         shutil.copy2(ROOT / name, out / name)
     shutil.copytree(ROOT / "book", out / "book", ignore=shutil.ignore_patterns("chapters", "_build"))
     shutil.copytree(chapters, out / "book" / "chapters", ignore=shutil.ignore_patterns(".*"))
+    from paperlib.equations import markdown  # the equations page, written from the docstrings as they are
+    (out / "book" / "equations.md").write_text(markdown())
 
 
 def main(argv=None) -> None:

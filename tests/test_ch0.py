@@ -1,6 +1,7 @@
 """Chapter 0 (paperlib.chapters.ch0_embedded_benchmark): parameters and tables."""
 
 import pytest
+from validation import assert_rejected
 
 from paperlib.chapters import ch0_embedded_benchmark as ch0
 from paperlib.data.embedded import DOMAINS
@@ -29,12 +30,7 @@ BAD = [
 
 @pytest.mark.parametrize("given, names", BAD)
 def test_bad_parameters_are_rejected_in_the_validation_cell(given, names):
-    injected = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in given.items())
-    ns = {"In": ["", injected]} | {name: None for name in ch0.PARAMS.names} | {"profile": "embedded", "device": "auto"} | given
-    with pytest.raises(ValueError) as err:
-        ch0.Ch0Config.from_namespace(ns)
-    for n in names:
-        assert n in str(err.value), (n, str(err.value))
+    assert_rejected(ch0.Ch0Config, ch0.PARAMS, given, names)
 
 
 def test_class_counts_table_is_balanced():

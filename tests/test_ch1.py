@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from validation import assert_rejected
 
 from paperlib.chapters import ch1_sequential_tangent_pcgrad as ch1
 from paperlib.chapters import kit
@@ -49,12 +50,7 @@ BAD = [
 
 @pytest.mark.parametrize("given, names", BAD)
 def test_bad_parameters_are_rejected_in_the_validation_cell(given, names):
-    injected = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in given.items())
-    ns = {"In": ["", injected]} | {name: None for name in ch1.PARAMS.names} | {"profile": "embedded", "device": "auto"} | given
-    with pytest.raises(ValueError) as err:
-        ch1.Ch1Config.from_namespace(ns)
-    for n in names:
-        assert n in str(err.value), (n, str(err.value))
+    assert_rejected(ch1.Ch1Config, ch1.PARAMS, given, names)
 
 
 def _runs(values: dict[str, tuple[float, float, float]], seeds=(0, 1, 2)) -> pd.DataFrame:
@@ -65,9 +61,10 @@ def _runs(values: dict[str, tuple[float, float, float]], seeds=(0, 1, 2)) -> pd.
 def test_table3_sets_the_papers_numbers_beside_ours():
     runs = _runs({"CLIP": (40.0, 30.0, 35.0), "S-TL": (70.0, 20.0, 45.0)})
     t = ch1.table3(runs, ["CLIP", "S-TL"], "embedded")
-    assert t.loc[("S-TL", "tgt"), "paper"] == CH1_TABLE5["S-TL"]["tgt"]
-    assert t.loc[("S-TL", "tgt"), "difference"] == pytest.approx(70.1 - CH1_TABLE5["S-TL"]["tgt"], abs=0.05)
-    assert t.loc[("CLIP", "ref"), "paper source"] == "ch1 Table 5" and t.loc[("CLIP", "ref"), "seeds"] == 3
+    assert list(t.index) == ["CLIP", "S-TL"] and [g for g, _ in t.columns][:9:3] == ["tgt", "ref", "all"]
+    assert t.loc["S-TL", ("tgt", "paper")] == CH1_TABLE5["S-TL"]["tgt"]
+    assert t.loc["S-TL", ("tgt", "difference")] == pytest.approx(70.1 - CH1_TABLE5["S-TL"]["tgt"], abs=0.05)
+    assert t.loc["CLIP", ("", "paper source")] == "ch1 Table 5" and t.loc["CLIP", ("", "seeds")] == 3
 
 
 def test_claims_use_one_vocabulary_and_the_reference_numbers():

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from validation import assert_rejected
 
 from paperlib.chapters import ch4_transfer_vs_interference as ch4
 from paperlib.chapters import kit
@@ -59,12 +60,7 @@ BAD = [
 
 @pytest.mark.parametrize("given, names", BAD)
 def test_bad_parameters_are_rejected_in_the_validation_cell(given, names):
-    injected = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in given.items())
-    ns = {"In": ["", injected]} | {name: None for name in ch4.PARAMS.names} | {"profile": "embedded", "device": "auto"} | given
-    with pytest.raises(ValueError) as err:
-        Ch4Config.from_namespace(ns)
-    for n in names:
-        assert n in str(err.value), (n, str(err.value))
+    assert_rejected(Ch4Config, ch4.PARAMS, given, names)
 
 
 def test_any_width_with_whole_channels_is_allowed():
@@ -102,11 +98,12 @@ def test_more_similar_partner_comes_from_cka():
     assert dict(zip(diffs.domain, diffs.similar)) == near
     order = ch4.cka_order(_cka(), Ch4Config.from_params(profile="smoke"))
     # printed_digits/traffic_signs/land_cover stand in for CIFAR/Tiny/Places: the paper's Eq. (4) order
-    assert order["as the paper's (Eq. 4)"].all()
+    assert order["as ch4 Eq. (4)"].all()
 
 
 def test_capacity_steps_and_fits():
-    scores = _scores(lambda w, wt, d, p, s: 10 + 20 * math.log2(4 * w), lambda w, wt, d, p, s: 60 - 20 * math.log2(4 * w))
+    scores = _scores(lambda w, wt, d, p, s: 10 + 20 * math.log2(4 * w),
+                     lambda w, wt, d, p, s: 60 - 20 * math.log2(4 * w))
     steps = ch4.capacity_steps(scores)
     assert len(steps) == 3 * 2 and np.allclose(steps.transfer_gain, 20) and np.allclose(steps.interference_drop, 20)
     f = ch4.fits(scores)

@@ -7,8 +7,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from paperlib.models.clip import (SHIPPED_CONFIG, SHIPPED_WEIGHTS, TINY_MODEL, ClassificationHead, ImageEncoder,
-                                  create_clip, load_clip, zero_shot_head, zero_shot_weights)
+from paperlib.models.clip import (
+    SHIPPED_CONFIG,
+    SHIPPED_WEIGHTS,
+    TINY_MODEL,
+    ImageEncoder,
+    create_clip,
+    load_clip,
+    zero_shot_head,
+    zero_shot_weights,
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +74,9 @@ def test_image_encoder_resizes_and_normalises(tiny):
 
 def test_shipped_foundation_model():
     """The shipped model: under 20 MB, checksum matches its config, recorded zero-shot in [25, 75]%."""
-    from paperlib.store import tensors_checksum
     from safetensors.torch import load_file
+
+    from paperlib.store import tensors_checksum
     assert SHIPPED_WEIGHTS.stat().st_size < 20 * 2**20
     config = json.loads(SHIPPED_CONFIG.read_text())
     assert tensors_checksum(load_file(SHIPPED_WEIGHTS)) == config["sha256"]
@@ -83,3 +92,17 @@ def test_shipped_zero_shot_is_reproducible():
     metrics = json.loads(SHIPPED_CONFIG.with_name("metrics.json").read_text())
     got = zero_shot_accuracy(model, "test", tasks=("textures",))
     assert got["textures"] == pytest.approx(metrics["zero_shot_test"]["textures"], abs=0.2)
+
+
+def test_the_shipped_model_loads_without_open_clips_random_init_warning(caplog):
+    """open_clip warns "No pretrained weights loaded ... initialized randomly" for a model built without a
+    weights tag; the shipped weights are loaded right after, so the book's pages must not show it."""
+    import logging
+
+    from paperlib.models.clip import TINY_MODEL, create_clip
+    with caplog.at_level(logging.WARNING):
+        create_clip(TINY_MODEL, "shipped")
+    assert not [r for r in caplog.records if "No pretrained weights" in r.getMessage()]
+    with caplog.at_level(logging.WARNING):
+        create_clip(TINY_MODEL, None)  # truly random: the warning stays
+    assert [r for r in caplog.records if "No pretrained weights" in r.getMessage()]

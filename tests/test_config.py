@@ -1,7 +1,14 @@
 import pytest
 
-from paperlib.config import (EMBEDDED_SIZES, PROFILES, cache_dir, check_choice, check_int_range, check_profile,
-                             check_split)
+from paperlib.config import (
+    EMBEDDED_SIZES,
+    PROFILES,
+    cache_dir,
+    check_choice,
+    check_int_range,
+    check_profile,
+    check_split,
+)
 
 
 def test_profiles_are_the_three_of_the_book():

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from paperlib.config import EMBEDDED_SIZES
-from paperlib.data import BENCHMARKS, benchmark, generate_domain, get_dataset, list_datasets, stand_in_rows
+from paperlib.data import benchmark, generate_domain, get_dataset, list_datasets, stand_in_rows
 from paperlib.data.embedded import DOMAINS
 from paperlib.data.real import PAPER_DATASETS
 

@@ -1,15 +1,17 @@
-"""Fine-tuning runs (paperlib.finetune) and edited-model evaluation (paperlib.arithmetic), smoke-sized."""
+"""Fine-tuning runs (paperlib.finetune), the CLIP task layer (paperlib.clip_tasks) and edited-model evaluation
+(paperlib.arithmetic), smoke-sized."""
 
 import dataclasses
 
 import pytest
 import torch
+from killing import orphans, run_until_killed
 
+from paperlib import clip_tasks as ct
 from paperlib import finetune as ft
 from paperlib.arithmetic import EditedEncoder, evaluate, task_addition
 from paperlib.models.clip import load_clip
 from paperlib.store import Checkpoint, run_path
-from killing import orphans, run_until_killed
 
 TASK = "textures"
 
@@ -48,7 +50,7 @@ def test_protocol_defaults():
 def test_run_learns_caches_and_stores_its_task_vector(bundle, paradigm):
     run = ft.finetune(cfg(paradigm=paradigm, iterations=6, lr=3e-3), bundle, progress=False)
     tau = run.task_vector()
-    enc, names = ft.build_encoder(bundle, paradigm)
+    enc, names = ct.build_encoder(bundle, paradigm)
     assert sorted(tau.names) == sorted(names) and tau.norm() > 0
     if paradigm == "linear_only":
         assert all(n.endswith(("in_proj_weight", "out_proj.weight")) for n in tau.names)
@@ -95,14 +97,14 @@ def test_edited_encoder_linearized_shortcut_is_exact(bundle):
     edited = EditedEncoder(bundle, "linearized", vectors)
     x = torch.rand(5, 3, 32, 32)
     got = edited.features({"textures": 0.7, "land_cover": -1.3}, x, "x")
-    direct, _ = ft.build_encoder(bundle, "linearized")
-    theta0 = {k: v.clone() for k, v in ft.encoder_state(direct).items()}  # live views otherwise
-    ft.load_encoder_state(direct, (0.7 * vectors["textures"] + (-1.3) * vectors["land_cover"]).apply(theta0))
-    torch.testing.assert_close(got, ft.features(direct, x), rtol=1e-4, atol=1e-5)
+    direct, _ = ct.build_encoder(bundle, "linearized")
+    theta0 = {k: v.clone() for k, v in ct.encoder_state(direct).items()}  # live views otherwise
+    ct.load_encoder_state(direct, (0.7 * vectors["textures"] + (-1.3) * vectors["land_cover"]).apply(theta0))
+    torch.testing.assert_close(got, ct.features(direct, x), rtol=1e-4, atol=1e-5)
     shared = edited.features({"textures": 0.4, "land_cover": 0.4}, x, "x")  # one group: J(τ1 + τ2)
-    ft.load_encoder_state(direct, (0.4 * (vectors["textures"] + vectors["land_cover"])).apply(theta0))
-    torch.testing.assert_close(shared, ft.features(direct, x), rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(edited.features({}, x, "x"), ft.features(ft.build_encoder(bundle, "non_linear")[0], x),
+    ct.load_encoder_state(direct, (0.4 * (vectors["textures"] + vectors["land_cover"])).apply(theta0))
+    torch.testing.assert_close(shared, ct.features(direct, x), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(edited.features({}, x, "x"), ct.features(ct.build_encoder(bundle, "non_linear")[0], x),
                                rtol=1e-4, atol=1e-5)
 
 
@@ -112,7 +114,7 @@ def test_task_addition_reports_test_at_the_val_best_alpha(bundle):
     edited = EditedEncoder(bundle, "non_linear", {t: r.task_vector() for t, r in runs.items()})
     sets = {}
     for t in runs:
-        ds = ft.task_data(t, "val", "smoke", bundle)
+        ds = ct.task_data(t, "val", "smoke", bundle)
         x, y = ds.tensors()
         sets[t] = (x, y, bundle.head(ds.classnames, ds.templates), f"val:{t}")
     single = {t: r.val_accuracy for t, r in runs.items()}
@@ -132,6 +134,7 @@ def test_a_killed_run_resumes_to_the_same_result(bundle):
     ident = ft._identity(c.resolved(), bundle)
     run_path("finetune", ident).unlink()
     run_until_killed(f"""
+from paperlib import clip_tasks as ct
 from paperlib import finetune as ft
 from paperlib.models.clip import load_clip
 ft.finetune(ft.FinetuneConfig(task={TASK!r}, profile="smoke", paradigm="linear_only", iterations=6, seed=11),
@@ -144,3 +147,16 @@ ft.finetune(ft.FinetuneConfig(task={TASK!r}, profile="smoke", paradigm="linear_o
     assert resumed.result["steps_resumed_from"] == 2
     assert resumed.result["loss"] == full.result["loss"]
     assert (full.task_vector() - resumed.task_vector()).norm() == 0
+
+
+def test_a_corrupt_task_vector_is_recomputed_not_raised(bundle):
+    """A damaged task-vector file once logged "regenerating it" and then raised; its run is recomputed."""
+    c = cfg(paradigm="linear_only", iterations=2, seed=5)
+    run = ft.finetune(c, bundle, progress=False)
+    raw = bytearray(run.vector_path.read_bytes())
+    raw[-2] ^= 0xFF
+    run.vector_path.write_bytes(bytes(raw))
+    with pytest.warns(UserWarning, match=run.vector_path.name):
+        again = ft.finetune(c, bundle, progress=False)
+    assert again.result["loss"] == run.result["loss"]
+    assert (again.task_vector() - run.task_vector()).norm() == 0

@@ -3,9 +3,9 @@
 import json
 
 import torch
+from killing import orphans, run_until_killed
 from safetensors.torch import load_file
 
-from killing import orphans, run_until_killed
 from paperlib import foundation
 from paperlib.config import cache_dir
 

@@ -112,7 +112,8 @@ def test_one_rule_for_verdicts():
     assert kit.judge([0.4]) == ("yes", "+0.4")
     assert kit.judge([]) == ("inconclusive", "–")
     m, lo, hi = kit.mean_ci([1.0, 2.0, 3.0])
-    assert m == 2.0 and lo == pytest.approx(2 - 4.302653 / np.sqrt(3)) and hi == pytest.approx(2 + 4.302653 / np.sqrt(3))
+    half = 4.302653 / np.sqrt(3)  # t(0.975, 2) · sem
+    assert m == 2.0 and lo == pytest.approx(2 - half) and hi == pytest.approx(2 + half)
     assert kit.judge_all([True, True]) == "yes" and kit.judge_all([True, False]) == "partly"
     assert kit.judge_all([False, False]) == "no" and kit.judge_all([None, False]) == "inconclusive"
 
@@ -121,7 +122,8 @@ def test_claims_table_and_counts():
     claims = [Claim("ch5 Table 1", "A beats B", "+1.0 [0.5, 1.5]", "yes", 3, "+10.4"),
               Claim("ch5 Fig. 5", "C", "0.1", "no", 1)]
     t = kit.claims_table(claims)
-    assert list(t.columns) == ["where", "claim", "paper", "ours", "seeds", "reproduced"] and t.paper.tolist() == ["+10.4", "–"]
+    assert list(t.columns) == ["where", "claim", "paper", "ours", "seeds", "reproduced"]
+    assert t.paper.tolist() == ["+10.4", "–"]
     assert kit.verdict_counts(claims) == {"yes": 1, "partly": 0, "no": 1, "inconclusive": 0, "total": 2}
     with pytest.raises(ValueError, match="verdict"):
         Claim("x", "y", "z", "yes (1 seed)", 1)
@@ -163,3 +165,17 @@ def test_run_grid_raises_a_workers_error():
         raise RuntimeError(f"bad {spec}")
     with pytest.raises(RuntimeError, match="bad 1"):
         kit.run_grid(fn, [1], progress=False)
+
+
+def test_paper_vs_ours_wide_keeps_the_order_of_rows_and_groups():
+    rows = [dict(method="B", m="tgt", paper=1.0, ours=2.0, src="x"), dict(method="B", m="ref", paper=None, ours=3.0,
+                                                                          src="x"),
+            dict(method="A", m="tgt", paper=4.0, ours=4.5, src="y"), dict(method="A", m="ref", paper=1.0, ours=1.0,
+                                                                          src="y")]
+    t = kit.paper_vs_ours(rows, "smoke", index=["method", "m"], wide="m")
+    assert list(t.index) == ["B", "A"] and list(t.columns)[:3] == [("tgt", "paper"), ("tgt", "ours (smoke)"),
+                                                                  ("tgt", "difference")]
+    assert t.loc["A", ("tgt", "difference")] == 0.5 and t.loc["B", ("", "src")] == "x"
+    html = kit.styled(t, "caption").to_html()
+    assert "+0.50" in html and "–" in html and "caption" in html
+

@@ -1,4 +1,4 @@
-"""Fine-tuning paradigms (paperlib.linearize): the NTK-linearized model of Eq. (2) and the parameter
+"""Fine-tuning paradigms (paperlib.linearize): the NTK-linearized model of ch5 Eq. (2) and the parameter
 selections of Fig. 2 / Table 2 (ch5 Sec. 3)."""
 
 import open_clip
@@ -6,8 +6,15 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from paperlib.linearize import (LINEAR_VARIANTS, PARADIGMS, LinearizedModel, check_paradigm,
-                                forward_ad_safe_attention, parameter_counts, select_parameters)
+from paperlib.linearize import (
+    LINEAR_VARIANTS,
+    PARADIGMS,
+    LinearizedModel,
+    check_paradigm,
+    forward_ad_safe_attention,
+    parameter_counts,
+    select_parameters,
+)
 from paperlib.models.clip import TINY_MODEL, ImageEncoder, create_clip
 
 EXACT = dict(rtol=1e-10, atol=1e-12)
@@ -56,7 +63,7 @@ def at(lin: LinearizedModel, delta: dict[str, torch.Tensor] | None, x: torch.Ten
 
 
 def test_linearized_model_equals_f_at_theta0(tiny, images):
-    """Eq. (2) at θ = θ0: f_lin(x; θ0) = f(x; θ0), in training and eval mode."""
+    """ch5 Eq. (2) at θ = θ0: f_lin(x; θ0) = f(x; θ0), in training and eval mode."""
     lin = LinearizedModel(tiny)
     with torch.no_grad():
         expected = tiny(images)
@@ -66,7 +73,7 @@ def test_linearized_model_equals_f_at_theta0(tiny, images):
 
 
 def test_linearized_model_is_affine_in_theta(tiny, images):
-    """f_lin(θ0 + d) − f_lin(θ0) = J(θ0) d is linear in d (Eq. (2)): additive and homogeneous."""
+    """f_lin(θ0 + d) − f_lin(θ0) = J(θ0) d is linear in d (ch5 Eq. (2)): additive and homogeneous."""
     lin = LinearizedModel(tiny)
     d1, d2 = directions(tiny, 1), directions(tiny, 2)
     base = at(lin, None, images)

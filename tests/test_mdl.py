@@ -2,11 +2,11 @@
 
 import pytest
 import torch
+from killing import orphans, run_until_killed
 
 from paperlib import mdl
 from paperlib.mdl import PROTOCOLS, DomainData, MDLProtocol, RunSpec, bits, probe_indices, unbits
 from paperlib.store import Checkpoint
-from killing import orphans, run_until_killed
 
 
 def test_schedules_are_the_papers_and_scale_with_the_same_shape():
@@ -38,7 +38,8 @@ def test_protocol_rejects_bad_values(kwargs, match):
     (dict(depth=18), "ResNet depth"),
     (dict(profile="huge"), "unknown profile 'huge'")])
 def test_run_spec_rejects_bad_values(kwargs, match):
-    args = dict(domains=("a", "b"), width=0.25, weighting="uniform", seed=0, protocol=PROTOCOLS["smoke"], profile="smoke")
+    args = dict(domains=("a", "b"), width=0.25, weighting="uniform", seed=0, protocol=PROTOCOLS["smoke"],
+                profile="smoke")
     with pytest.raises(ValueError, match=match):
         RunSpec(**{**args, **kwargs})
 
@@ -87,7 +88,8 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     resumed, hist2 = mdl.train(spec, data, checkpoint=ckpt)
     for (k, v), w in zip(full.state_dict().items(), resumed.state_dict().values()):
         assert torch.allclose(v, w, atol=1e-6), k
-    assert torch.allclose(torch.tensor(hist2["loss"]), torch.tensor(hist["loss"]), atol=1e-5) and len(hist["weights"]) == spec.protocol.schedule(2)[0]
+    assert torch.allclose(torch.tensor(hist2["loss"]), torch.tensor(hist["loss"]), atol=1e-5)
+    assert len(hist["weights"]) == spec.protocol.schedule(2)[0]
     assert hist["lr"] == pytest.approx([0.05, 0.005])  # 2 joint epochs, ×0.1 after the first
 
 

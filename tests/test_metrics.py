@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from paperlib.metrics import (DISENTANGLEMENT_GRID, accuracy, disentanglement_error, kl_divergence,
-                              normalized_accuracies, normalized_accuracy, prediction_disagreement)
+from paperlib.metrics import (
+    DISENTANGLEMENT_GRID,
+    accuracy,
+    disentanglement_error,
+    kl_divergence,
+    normalized_accuracies,
+    normalized_accuracy,
+    prediction_disagreement,
+)
 
 
 def test_accuracy_on_logits_and_predictions():

@@ -325,9 +325,34 @@ def test_missing_folder_raises_with_layout(name, tmp_path):
 @pytest.mark.parametrize("name", ["Cars", "RESISC45", "FER2013", "TinyImageNet100", "MiniPlaces", "DomainNet:real",
                                   "ImageNetToSketch:wikiart", "SUN397"])
 def test_no_download_where_none_exists(name, tmp_path):
-    # These have no download (SUN397: not for the partition files), so nothing touches the network.
+    # These have no download (SUN397 and Cars: torchvision's URLs are dead), so nothing touches the network.
     with pytest.raises(FileNotFoundError, match="download=True is not possible|not found"):
         load(name, "test", tmp_path, download=True)
+
+
+@pytest.mark.parametrize("name", ["SUN397", "Cars"])
+def test_dead_torchvision_downloads_are_not_attempted(name, root, tmp_path, monkeypatch):
+    # torchvision's SUN397 URL (pytorch/vision issue 9348) and Stanford Cars' official URL are dead.
+    import torchvision.datasets.utils as tvu
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("tried to download")
+    for fn in ("download_url", "download_and_extract_archive"):
+        monkeypatch.setattr(tvu, fn, no_network)
+    spec = PAPER_DATASETS[name]
+    assert spec.download is None and "can no longer download" in spec.obtain and "by hand" in spec.obtain
+    MAKERS[name](tmp_path)  # the lists and annotations are there, the class names or images are not
+    missing = (tmp_path / "SUN397" / "ClassName.txt" if name == "SUN397"
+               else tmp_path / "stanford_cars" / "cars_test")
+    if missing.is_dir():
+        import shutil
+        shutil.rmtree(missing)
+    else:
+        missing.unlink()
+    with pytest.raises(FileNotFoundError, match="download=True is not possible") as err:
+        load(name, "test", tmp_path, download=True)
+    assert f"download=True is not available for {name}" in str(err.value) and "by hand" in str(err.value)
+    assert len(load(name, "test", root, download=True)) == len(load(name, "test", root))  # files placed by hand
 
 
 def test_torchvision_not_found_becomes_file_not_found(tmp_path):

@@ -1,11 +1,22 @@
 import math
+from pathlib import Path
 
 import pandas as pd
 
-from pathlib import Path
-
-from paperlib.reference import (CH1_PAPER, CH1_TABLE5, CH1_TEXT, CH4_PAPER, CH4_PVALUES, CH4_TABLE_S1, CH4_TABLE_S2,
-                               CH5_PAPER, CH5_TABLE1, CH5_TABLE2, SOURCES, side_by_side)
+from paperlib.reference import (
+    CH1_PAPER,
+    CH1_TABLE5,
+    CH1_TEXT,
+    CH4_PAPER,
+    CH4_PVALUES,
+    CH4_TABLE_S1,
+    CH4_TABLE_S2,
+    CH5_PAPER,
+    CH5_TABLE1,
+    CH5_TABLE2,
+    SOURCES,
+    side_by_side,
+)
 
 PAPERS = Path(__file__).resolve().parents[2] / "shared" / "papers"
 

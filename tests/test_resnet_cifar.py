@@ -3,8 +3,14 @@
 import pytest
 import torch
 
-from paperlib.models.resnet_cifar import (PAPER_PARAMETERS, WIDTHS, MultiDomainNet, ResNetTrunk, channels,
-                                          parameter_table)
+from paperlib.models.resnet_cifar import (
+    PAPER_PARAMETERS,
+    WIDTHS,
+    MultiDomainNet,
+    ResNetTrunk,
+    channels,
+    parameter_table,
+)
 
 
 def test_resnet32_parameters_match_the_paper_in_thousands():

@@ -6,13 +6,13 @@ import shutil
 
 import pytest
 import torch
+from killing import orphans, run_until_killed
 
 from paperlib import sequential as S
-from paperlib.arithmetic import zero_shot
 from paperlib.chapters import ch1_sequential_tangent_pcgrad as ch1
+from paperlib.clip_tasks import zero_shot
 from paperlib.config import cache_dir
 from paperlib.models.clip import load_clip
-from killing import orphans, run_until_killed
 
 TARGETS = ("a", "b", "c", "d")
 
@@ -188,7 +188,7 @@ def test_merge_picks_alpha_by_mean_target_accuracy(chapter):
 
 def test_flat_gradients_work_with_the_linearized_model():
     bundle = load_clip("smoke")
-    from paperlib.finetune import build_encoder, trainable_parameters
+    from paperlib.clip_tasks import build_encoder, trainable_parameters
     from paperlib.surgery import FlatGradients
     enc, names = build_encoder(bundle, "linearized")
     params = trainable_parameters(enc, names)

@@ -7,9 +7,21 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from paperlib.store import (Checkpoint, artifact_path, cached_run, cached_tensors, content_key, load_scheduler_state,
-                            load_tensors, load_verified, run_key, run_path, save_tensors, scheduler_state,
-                            tensors_checksum)
+from paperlib.store import (
+    Checkpoint,
+    artifact_path,
+    cached_run,
+    cached_tensors,
+    content_key,
+    load_scheduler_state,
+    load_tensors,
+    load_verified,
+    run_key,
+    run_path,
+    save_tensors,
+    scheduler_state,
+    tensors_checksum,
+)
 
 
 def _build_counter():
@@ -119,7 +131,8 @@ def test_identity_depends_on_config_and_kind():
 
 def test_run_keys_do_not_change():
     """Moving code must not invalidate the run cache: keys hash (kind, config, code version) only."""
-    assert run_key("finetune", {"task": "textures", "seed": 0}, code_version="0.1.0") == "5a444b0de9e2a9af"  # paperlib.runs.run_key before the move
+    before_the_move = "5a444b0de9e2a9af"  # paperlib.runs.run_key of the same run before the store existed
+    assert run_key("finetune", {"task": "textures", "seed": 0}, code_version="0.1.0") == before_the_move
 
 
 def _damage(path, how):
@@ -242,3 +255,17 @@ def test_scheduler_state_survives_json():
         sched2.step()
         assert opt2.param_groups[0]["lr"] == pytest.approx(opt.param_groups[0]["lr"])
     assert opt2.param_groups[0]["lr"] == pytest.approx(0.01)
+
+
+def test_records_of_before_the_checksum_are_adopted_only_when_explicitly_asked(tmp_path):
+    from paperlib.store import adopt_unchecksummed_records
+    good = run_path("demo", {"x": 1}, tmp_path)
+    good.parent.mkdir(parents=True)
+    good.write_text(json.dumps({"kind": "demo", "config": {"x": 1}, "code_version": "0.1.0", "result": 5}))
+    moved = run_path("demo", {"x": 2}, tmp_path)  # a record under another run's name
+    moved.write_text(json.dumps({"kind": "demo", "config": {"x": 1}, "code_version": "0.1.0", "result": 6}))
+    with pytest.warns(UserWarning, match="checksummed"):
+        assert cached_run("demo", {"x": 1}, lambda: 7, root=tmp_path, force=False) == 7  # not trusted on read
+    good.write_text(json.dumps({"kind": "demo", "config": {"x": 1}, "code_version": "0.1.0", "result": 5}))
+    assert adopt_unchecksummed_records(tmp_path) == {"adopted": 1, "checksummed": 0, "skipped": 1}
+    assert cached_run("demo", {"x": 1}, lambda: 7, root=tmp_path) == 5

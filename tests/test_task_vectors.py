@@ -5,8 +5,14 @@ import pytest
 import torch
 
 from paperlib.store import load_tensors, save_tensors
-from paperlib.task_vectors import (ALPHA_GRID, TaskVector, check_alpha_grid, cosine_matrix, search_alpha,
-                                   sum_task_vectors)
+from paperlib.task_vectors import (
+    ALPHA_GRID,
+    TaskVector,
+    check_alpha_grid,
+    cosine_matrix,
+    search_alpha,
+    sum_task_vectors,
+)
 
 
 def tv(w, b) -> TaskVector:

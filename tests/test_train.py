@@ -31,7 +31,8 @@ def test_same_seed_same_numbers():
 
 
 @pytest.mark.parametrize("kwargs,match", [(dict(epochs=0), "epochs=0"), (dict(lr=0.0), "lr=0.0"),
-                                          (dict(batch_size=0), "batch_size=0"), (dict(weight_decay=-1), "weight_decay")])
+                                          (dict(batch_size=0), "batch_size=0"),
+                                          (dict(weight_decay=-1), "weight_decay")])
 def test_bad_train_config(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**kwargs)

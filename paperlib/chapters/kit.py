@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from ..config import PROFILES, cache_dir, check_choice
+from ..config import LR_HIGH, LR_LOW, PROFILES, cache_dir, check_choice
 from ..store import content_key, plain
 
 # --- Parameters ------------------------------------------------------------------------------------
@@ -286,8 +286,8 @@ class Params:
             row = {"parameter": p.name, "accepts": p.allowed(None)}
             for prof in PROFILES:
                 d = p.default_for(prof)
-                row[f"default ({prof})"] = "–" if d is None else ", ".join(map(str, d)) if isinstance(d, (list, tuple)) \
-                    else str(d)
+                shown = ", ".join(map(str, d)) if isinstance(d, (list, tuple)) else str(d)
+                row[f"default ({prof})"] = "–" if d is None else shown
             row["what it sets"] = p.help
             rows.append(row)
         return pd.DataFrame(rows).set_index("parameter")
@@ -312,8 +312,8 @@ def injected_names(namespace: Mapping[str, Any]) -> list[str]:
 
 # --- Shared declarations ---------------------------------------------------------------------------
 
-#: Learning rates (all optimizers of the book): one range for every chapter.
-LR_RANGE = dict(low=0.0, high=1.0, open_low=True, open_high=True)
+#: Learning rates (all optimizers of the book): one range for every chapter (:func:`paperlib.config.check_lr`).
+LR_RANGE = dict(low=LR_LOW, high=LR_HIGH, open_low=True, open_high=True)
 
 
 def profile_param() -> Param:
@@ -445,13 +445,15 @@ def verdict_counts(claims: Sequence[Claim]) -> dict[str, int]:
 # --- Paper beside ours -----------------------------------------------------------------------------
 
 def paper_vs_ours(rows: Sequence[Mapping[str, Any]], label: str, index: str | Sequence[str] = "quantity",
-                  digits: int = 2) -> pd.DataFrame:
+                  digits: int = 2, wide: str | None = None) -> pd.DataFrame:
     """One "paper / ours / difference" table.
 
     Each row holds its index column(s), ``paper`` (a number from :mod:`paperlib.reference`, or
     ``None``), ``ours`` (our mean) and optionally ``ours_text`` (our mean with its interval, shown in
     place of the mean) and any extra columns. ``difference`` is ours − paper (NaN where either is
-    missing). ``label`` names where our numbers come from (the profile and data).
+    missing). ``label`` names where our numbers come from (the profile and data). ``wide`` names an
+    index level whose values become column groups (paper, ours, difference under each), rows and groups
+    in the order they first appear; the other columns keep their first value per row.
     """
     out = []
     for r in rows:
@@ -465,7 +467,28 @@ def paper_vs_ours(rows: Sequence[Mapping[str, Any]], label: str, index: str | Se
     if len(df):
         df["difference"] = df["difference"].round(digits)
         df = df.set_index(index if isinstance(index, str) else list(index))
+    if wide and len(df):
+        trio = ["paper", f"ours ({label})", "difference"]
+        rest = [n for n in df.index.names if n != wide]
+        groups = list(dict.fromkeys(df.index.get_level_values(wide)))
+        extra = df.drop(columns=trio).groupby(level=rest, sort=False).first()
+        body = df[trio].unstack(wide, sort=False).reorder_levels([1, 0], axis=1)
+        body = body[[(g, c) for g in groups for c in trio]]
+        if len(extra.columns):
+            extra.columns = pd.MultiIndex.from_tuples([("", c) for c in extra.columns])
+            body = pd.concat([body, extra], axis=1)
+        df = body
     return df
+
+
+def styled(table: pd.DataFrame, caption: str, digits: int = 2):
+    """A :func:`paper_vs_ours` table as the book shows it: the paper's numbers to ``digits`` decimals,
+    differences signed, missing values as "–", and ``caption`` (which names the profile and data)."""
+    def kind(col) -> str:
+        return col[-1] if isinstance(col, tuple) else col
+    formats = {c: f"{{:.{digits}f}}" for c in table.columns if kind(c) == "paper"}
+    formats |= {c: f"{{:+.{digits}f}}" for c in table.columns if kind(c) == "difference"}
+    return table.style.format(formats, na_rep="–").set_caption(caption)
 
 
 # --- The grid runner -------------------------------------------------------------------------------
@@ -531,7 +554,7 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-__all__ = ["Claim", "Config", "LR_RANGE", "Param", "Params", "SerialExecutor", "VERDICTS", "claims_table",
-           "data_root_param", "default_workers", "device_param", "paper_data_check", "fmt_ci", "injected_names", "judge", "judge_all", "lock_path",
-           "mean_ci", "paper_vs_ours", "profile_param", "resolve_device", "run_grid", "seeds_param", "spec_key",
-           "verdict_counts"]
+__all__ = ["Claim", "claims_table", "Config", "data_root_param", "default_workers", "device_param", "fmt_ci",
+           "injected_names", "judge", "judge_all", "lock_path", "LR_RANGE", "mean_ci", "paper_data_check",
+           "paper_vs_ours", "Param", "Params", "profile_param", "resolve_device", "run_grid", "seeds_param",
+           "SerialExecutor", "spec_key", "styled", "verdict_counts", "VERDICTS"]

@@ -155,9 +155,11 @@ dtd/dtd/labels/train1.txt, val1.txt, test1.txt     (lines '<class>/<file>.jpg'; 
           "test: test1 (1,880). ch2 Sec. 4.1.2 says 'official splits': its test set is the same test1",
           n_classes=47),
     _spec("Cars", ("ch1", "ch5"), "Krause et al. 2013, Stanford Cars (https://ai.stanford.edu/~jkrause/cars/)",
-          None, "the official URL is dead and torchvision no longer downloads it; copy a mirror of the "
-          "original release (e.g. the Kaggle 'stanford-cars-dataset' + cars_test_annos_withlabels.mat) into "
-          "stanford_cars/",
+          None, "torchvision can no longer download it (the official URL is dead, pytorch/vision issue 7545): "
+          "get the images from a mirror of the original release such as Kaggle's 'stanford-cars-dataset' "
+          "(flatten its nested cars_train/cars_train and cars_test/cars_test), plus the devkit (car_devkit.tgz: "
+          "cars_meta.mat, cars_train_annos.mat) and cars_test_annos_withlabels.mat, both linked from that issue, "
+          "and place them into stanford_cars/ by hand",
           """
 stanford_cars/devkit/cars_meta.mat, devkit/cars_train_annos.mat
 stanford_cars/cars_train/*.jpg
@@ -174,9 +176,11 @@ eurosat/2750/<Class>/<Class>_N.jpg   (10 folders: AnnualCrop, Forest, ..., SeaLa
           "the same for every seed), val 10 % of all drawn from the rest with `seed`, train the rest",
           split_kind="eurosat", n_classes=10),
     _spec("SUN397", ("ch1", "ch5"), "Xiao et al. 2010, https://vision.princeton.edu/projects/2010/SUN/",
-          "the images only (torchvision's SUN397.tar.gz); the partition files are not offered by torchvision "
-          "and must be copied by hand", "extract SUN397.tar.gz and copy Training_01.txt / Testing_01.txt from "
-          "the official Partitions.zip into SUN397/",
+          None, "torchvision can no longer download it (its URL is dead, pytorch/vision issue 9348; the "
+          "Princeton and MIT copies of the archive answer 404): get the original release, "
+          "SUN397.tar.gz and Partitions.zip, from a mirror of them, extract SUN397.tar.gz into root (it unpacks "
+          "to SUN397/, ClassName.txt included) and copy Training_01.txt and Testing_01.txt (partition 1) from "
+          "Partitions.zip into SUN397/ by hand",
           """
 SUN397/ClassName.txt                      (lines '/a/abbey', ...)
 SUN397/Training_01.txt, Testing_01.txt    (partition 1; lines '/a/abbey/sun_xxx.jpg')
@@ -185,9 +189,10 @@ SUN397/<letter>/<class>[/<sub>]/sun_*.jpg""",
           "partition 1 (Ilharco et al.): train/val: held-out min(10 %, 5000) of Training_01 (19,850 -> 17,865 / "
           "1,985); test: Testing_01 (19,850)", n_classes=397),
     _spec("RESISC45", ("ch1", "ch5"), "Cheng et al. 2017, NWPU-RESISC45; split files of Neumann et al. 2019",
-          None, "not offered by torchvision: get NWPU-RESISC45 (OneDrive/BaiduPan links on the authors' page or "
-          "torchgeo's mirror) and the split files resisc45-{train,val,test}.txt from "
-          "https://storage.googleapis.com/remote_sensing_representations/",
+          None, "not offered by torchvision: get the NWPU-RESISC45 images (OneDrive/BaiduPan links on the "
+          "authors' page or torchgeo's mirror of NWPU-RESISC45.rar) and the split files "
+          "resisc45-train.txt / resisc45-test.txt (Neumann et al.'s lists, as used by Ilharco et al.) from "
+          "https://storage.googleapis.com/remote_sensing_representations/, and place them into resisc45/ by hand",
           """
 resisc45/NWPU-RESISC45/<class>/<class>_NNN.jpg   (45 class folders)
 resisc45/resisc45-train.txt, resisc45-test.txt   (lines '<class>_NNN.jpg'; resisc45-val.txt is unused)""",
@@ -591,12 +596,8 @@ def _places_name(category: str) -> str:
 def _load_sun397(root: Path, part: str, tf, download: bool) -> _Loaded:
     base = root / "SUN397"
     listing = base / ("Training_01.txt" if part == "train" else "Testing_01.txt")
-    if download and not (base / "ClassName.txt").exists():
-        _require("SUN397", root, [listing])  # the partitions are not downloadable: check before the 37 GB
-        from torchvision.datasets import SUN397
-        from torchvision.datasets.utils import download_and_extract_archive
-        download_and_extract_archive(SUN397._DATASET_URL, download_root=str(root), md5=SUN397._DATASET_MD5)
-    _require("SUN397", root, [base / "ClassName.txt", listing])
+    # torchvision's SUN397 URL is dead (pytorch/vision issue 9348): no download, as for Cars and RESISC45
+    _no_download("SUN397", root, download, [base / "ClassName.txt", listing])
     categories = [c for c in _read_lines(base / "ClassName.txt")]
     index = {c.strip("/"): i for i, c in enumerate(categories)}
     samples = []

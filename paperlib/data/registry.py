@@ -14,8 +14,16 @@ from typing import Callable
 
 import torch
 
-from ..config import (EMBEDDED_SIZES, SPLITS, cache_dir, check_choice, check_int_range, check_profile,
-                      check_split, data_root)
+from ..config import (
+    EMBEDDED_SIZES,
+    SPLITS,
+    cache_dir,
+    check_choice,
+    check_int_range,
+    check_profile,
+    check_split,
+    data_root,
+)
 from ..store import BUILD_SECONDS_KEY, cached_tensors, content_key
 from .dataset import LabeledDataset, TensorImageDataset, adapt_images
 from .embedded import DOMAINS, IMAGE_SIZE
@@ -127,7 +135,8 @@ def get_dataset(name: str, split: str = "train", profile: str = "embedded", root
         raise ValueError(f"val_size is for profile 'paper'; profile {profile!r} sets sizes with n_per_class")
 
     domain = DOMAINS[name]
-    n = EMBEDDED_SIZES[profile][split] if n_per_class is None else check_int_range(n_per_class, "n_per_class", 1, 100_000)
+    n = EMBEDDED_SIZES[profile][split] if n_per_class is None else \
+        check_int_range(n_per_class, "n_per_class", 1, 100_000)
     spec = dict(domain=name, version=domain.version, split=split, n_per_class=n, seed=seed, size=IMAGE_SIZE)
     folder = Path(root) if root is not None else cache_dir() / "data"
     path = folder / f"{name}-{split}-{content_key(spec)}.safetensors"
@@ -144,4 +153,5 @@ def get_dataset(name: str, split: str = "train", profile: str = "embedded", root
                                         generation_seconds=float(meta[BUILD_SECONDS_KEY])))
 
 
-__all__ = ["check_dataset", "check_paper_data", "get_dataset", "list_datasets", "generate_domain", "LabeledDataset", "TensorImageDataset"]
+__all__ = ["check_dataset", "check_paper_data", "get_dataset", "list_datasets", "generate_domain", "LabeledDataset",
+           "TensorImageDataset"]

@@ -20,6 +20,8 @@ cached on disk, and never trained (it is a buffer, not a parameter).
 from __future__ import annotations
 
 import json
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -60,6 +62,25 @@ def check_model(name: str) -> str:
     return check_choice(name, MODELS, "CLIP model")
 
 
+class _LoadedRightAfter(logging.Filter):
+    """Drops open_clip's "No pretrained weights loaded ... initialized randomly" warning, which it logs
+    whenever a model is built without a weights tag, even when weights are loaded right after."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "No pretrained weights loaded" not in record.getMessage()
+
+
+@contextmanager
+def _weights_follow():
+    quiet = _LoadedRightAfter()
+    root = logging.getLogger()  # open_clip logs through the root logger
+    root.addFilter(quiet)
+    try:
+        yield
+    finally:
+        root.removeFilter(quiet)
+
+
 def create_clip(name: str = TINY_MODEL, pretrained: str | Path | None = "shipped") -> nn.Module:
     """Build an open_clip CLIP model (image and text towers), in eval mode on the CPU.
 
@@ -77,7 +98,8 @@ def create_clip(name: str = TINY_MODEL, pretrained: str | Path | None = "shipped
         if not SHIPPED_WEIGHTS.exists():
             raise FileNotFoundError(f"the shipped foundation model is missing: {SHIPPED_WEIGHTS}. It is part of the "
                                     "repository; restore it with git, or rebuild it with `make foundation`.")
-        model = open_clip.create_model(name, pretrained=None)
+        with _weights_follow():
+            model = open_clip.create_model(name, pretrained=None)
         state = {k: v.float() for k, v in load_file(SHIPPED_WEIGHTS).items()}
         model.load_state_dict(state, strict=True)
     elif pretrained is None:
@@ -91,7 +113,8 @@ def create_clip(name: str = TINY_MODEL, pretrained: str | Path | None = "shipped
         if not path.exists():
             raise FileNotFoundError(f"CLIP weights file {path} does not exist; pass pretrained='openai' to download "
                                     "the paper's weights, or give the path of a local copy")
-        model = open_clip.create_model(name, pretrained=None)
+        with _weights_follow():
+            model = open_clip.create_model(name, pretrained=None)
         if path.suffix == ".safetensors":
             state = {k: v.float() for k, v in load_file(path).items()}
         else:

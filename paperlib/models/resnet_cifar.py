@@ -1,5 +1,5 @@
 """CIFAR-style ResNets with a width multiplier, GroupNorm and Mish, and hard parameter sharing
-(ch4 Sec. 3.1, Eq. (1); supplement S1; chapter 3 uses ResNet-20 from the same family).
+(ch4 Sec. 3.1, ch4 Eq. (1); supplement S1; chapter 3 uses ResNet-20 from the same family).
 
 * The trunk is He et al.'s CIFAR ResNet-(6n+2): a 3×3 stem, then three stages of n basic blocks with
   16w, 32w and 64w channels (strides 1, 2, 2), global average pooling. ResNet-20 has n = 3,
@@ -10,7 +10,7 @@
 * Normalization and activation (S1): GroupNorm with min(32, C/k) groups, k = 2, and Mish; a width
   whose channel counts are not whole numbers or not divisible into those groups is rejected.
 * :class:`MultiDomainNet`: one trunk, one linear head per domain; a sample goes through its own
-  domain's head only (Eq. (1)), so its loss never depends on the other heads.
+  domain's head only (ch4 Eq. (1)), so its loss never depends on the other heads.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class ResNetTrunk(nn.Module):
 
 
 class MultiDomainNet(nn.Module):
-    """Hard parameter sharing (Eq. (1)): a shared trunk and one linear head per domain.
+    """Hard parameter sharing (ch4 Eq. (1)): a shared trunk and one linear head per domain.
 
     ``forward(x, domains)`` returns (N, max classes) logits where row i comes from the head of
     ``domains[i]`` (columns beyond that domain's classes are −inf); :meth:`domain_losses` gives the

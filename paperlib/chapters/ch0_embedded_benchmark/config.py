@@ -15,7 +15,7 @@ BASELINE_LR = 1e-2
 PARAMS = Params("chapter 0", (
     Param("profile", "str", "smoke (seconds, CI) · embedded (the benchmark at its book size); chapter 0 is about "
           "generated data, so it has no paper profile", default="embedded", choices=("smoke", "embedded")),
-    Param("domains", "list[str]", "embedded domains to show (None: all of them)", default=lambda p: tuple(sorted(DOMAINS)),
+    Param("domains", "list[str]", "embedded domains to show (None: all of them)", default=tuple(sorted(DOMAINS)),
           choices=tuple(sorted(DOMAINS))),
     Param("seed", "int", "generation and baseline-training seed", default=0, low=0),
     Param("baseline_epochs", "int", "small-CNN epochs", default=BASELINE_EPOCHS, low=1, high=100),

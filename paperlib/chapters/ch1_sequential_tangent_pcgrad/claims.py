@@ -131,7 +131,8 @@ def closing_numbers(cfg: Ch1Config, runs: pd.DataFrame, calibration: pd.DataFram
     else:
         out.update({f"forget_{k}": nan for k in ("own", "final", "ref_start", "ref_end")})
         overwrites = None
-    out["premise"] = {True: "does not hold", False: "holds", None: "could not be checked (S-TL was not run)"}[overwrites]
+    out["premise"] = {True: "does not hold", False: "holds",
+                      None: "could not be checked (S-TL was not run)"}[overwrites]
     paper = PROTOCOLS["paper"]
     out.update(tower_mparams=tower_parameters / 1e6, iterations=cfg.iterations, lr=cfg.lr,
                paper_iterations=paper.iterations, paper_lr=paper.lr)

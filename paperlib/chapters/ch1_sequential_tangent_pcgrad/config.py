@@ -10,8 +10,18 @@ from ...data.standins import BENCHMARKS
 from ...finetune import PROTOCOLS
 from ...models.clip import MODELS
 from ...sequential import METHOD_FORMS, parse_method
-from ..kit import (LR_RANGE, Config, Param, Params, data_root_param, device_param, paper_data_check, profile_param,
-                   resolve_device, seeds_param)
+from ..kit import (
+    LR_RANGE,
+    Config,
+    Param,
+    Params,
+    data_root_param,
+    device_param,
+    paper_data_check,
+    profile_param,
+    resolve_device,
+    seeds_param,
+)
 
 #: Per profile: the main multi-round n (S-TL-p0.5-n; the paper reports 11), the n of the sweeps of
 #: Figs. 4–5 (the paper's S-TL-p0.5-20), Fig. 3's n grid, Fig. 4's learning rates, Fig. 5's
@@ -20,11 +30,13 @@ from ..kit import (LR_RANGE, Config, Param, Params, data_root_param, device_para
 #: images per class (a linearized model's evaluation costs about a fifth of its sequence's training),
 #: Table 4 runs 4 orders and each sweep 3 points (30 images per class and 6 orders took 13.2 min).
 SWEEPS = {
-    "smoke": dict(test_per_class=4, rounds=2, sweep_rounds=2, rounds_grid=(1, 2), lr_grid=(5e-4, 1e-3), epoch_scales=(0.5, 1.0),
+    "smoke": dict(test_per_class=4, rounds=2, sweep_rounds=2, rounds_grid=(1, 2), lr_grid=(5e-4, 1e-3),
+                  epoch_scales=(0.5, 1.0),
                   orders=2),
     "embedded": dict(test_per_class=20, rounds=3, sweep_rounds=3, rounds_grid=(1, 3, 6), lr_grid=(5e-4, 1e-3, 2e-3),
                      epoch_scales=(0.5, 1.0, 1.5), orders=4),
-    "paper": dict(test_per_class=None, rounds=11, sweep_rounds=20, rounds_grid=(1, 2, 5, 11, 20), lr_grid=(1e-6, 2.5e-6, 5e-6, 1e-5, 2e-5),
+    "paper": dict(test_per_class=None, rounds=11, sweep_rounds=20, rounds_grid=(1, 2, 5, 11, 20),
+                  lr_grid=(1e-6, 2.5e-6, 5e-6, 1e-5, 2e-5),
                   epoch_scales=(0.5, 1.0, 1.5, 2.0), orders=None),
 }
 
@@ -152,7 +164,8 @@ class Ch1Config:
         targets, references, paper = roles(c.profile)
         return cls(c.profile, targets, references, paper, c.methods or default_methods(c.rounds), c.seeds, c.rounds,
                    min(sw["sweep_rounds"], c.iterations), c.rounds_grid, c.lr_grid, c.epoch_scales, c.orders, c.lr,
-                   c.batch_size, min(proto.warmup, c.iterations), c.iterations, ALPHA_GRIDS[c.profile], proto.val_per_class,
+                   c.batch_size, min(proto.warmup, c.iterations), c.iterations, ALPHA_GRIDS[c.profile],
+                   proto.val_per_class,
                    sw["test_per_class"], resolve_device(c.device), c.data_root, c.model, c.pretrained)
 
     @property

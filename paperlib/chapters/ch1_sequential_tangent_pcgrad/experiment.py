@@ -12,12 +12,22 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from ...arithmetic import task_sets, zero_shot
+from ...clip_tasks import task_data, task_sets, zero_shot
 from ...config import check_choice
 from ...finetune import PROTOCOLS, FinetuneConfig, FinetuneRun, finetune
 from ...models.clip import ClipBundle, load_clip
-from ...sequential import (SequenceSpec, Sequencer, all_orders, check_order, curriculum_order, iterations_per_task,
-                           merge, parse_method, summarize, weights_id)
+from ...sequential import (
+    Sequencer,
+    SequenceSpec,
+    all_orders,
+    check_order,
+    curriculum_order,
+    iterations_per_task,
+    merge,
+    parse_method,
+    summarize,
+    weights_id,
+)
 from ...store import cached_run
 from ..kit import run_grid
 from .config import Ch1Config
@@ -46,7 +56,6 @@ class Chapter1:
     def iterations(self) -> dict[str, int]:
         """Iterations per target (Sec. 5.1's epochs on ``paper``; the protocol's otherwise)."""
         if self._iterations is None:
-            from ...finetune import task_data
             out = {}
             for t in self.cfg.targets:
                 n = len(task_data(t, "train", "paper", self.bundle, self.cfg.data_root)) \

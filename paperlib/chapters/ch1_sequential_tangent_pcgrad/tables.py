@@ -44,7 +44,7 @@ def table3(runs: pd.DataFrame, methods, label: str) -> pd.DataFrame:
         for k in ("tgt", "ref", "all"):
             rows.append({"method": m, "mean over": k, "paper": paper.get(k), "ours": float(d[k].mean()),
                          "ours_text": fmt_ci(d[k]), "paper source": source or "–", "seeds": len(d)})
-    return paper_vs_ours(rows, label, index=["method", "mean over"], digits=1)
+    return paper_vs_ours(rows, label, index=["method", "mean over"], digits=1, wide="mean over")
 
 
 def table4(orders: pd.DataFrame) -> pd.DataFrame:

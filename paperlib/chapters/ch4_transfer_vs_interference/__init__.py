@@ -19,12 +19,20 @@ paper says so) weightings; the t-tests pair scores by (seed, pairing, evaluated 
 """
 
 from .claims import claims, closing_numbers
-from .config import (DEFAULT_SEEDS, DEFAULT_WIDTHS, METRIC_LABELS, METRICS, PARAMS, SHORT, WEIGHTING_LABELS,
-                     Ch4Config)
+from .config import DEFAULT_SEEDS, DEFAULT_WIDTHS, METRIC_LABELS, METRICS, PARAMS, SHORT, WEIGHTING_LABELS, Ch4Config
 from .experiment import Chapter4
 from .figures import fig2, fig3, fig4, fig5, fig6, weights_figure
-from .tables import (capacity_steps, cka_order, fits, paper_cka_range, paper_pair, similarity_differences, table_s1,
-                     table_s2, ttests)
+from .tables import (
+                     capacity_steps,
+                     cka_order,
+                     fits,
+                     paper_cka_range,
+                     paper_pair,
+                     similarity_differences,
+                     table_s1,
+                     table_s2,
+                     ttests,
+)
 
 __all__ = ["Ch4Config", "Chapter4", "DEFAULT_SEEDS", "DEFAULT_WIDTHS", "METRICS", "METRIC_LABELS", "PARAMS", "SHORT",
            "WEIGHTING_LABELS", "capacity_steps", "cka_order", "claims", "closing_numbers", "fig2", "fig3", "fig4",

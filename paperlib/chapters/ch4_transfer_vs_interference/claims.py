@@ -44,7 +44,8 @@ def claims(cfg: Ch4Config, single: pd.DataFrame, scores: pd.DataFrame, cka: pd.D
             "Uniform and Uncertainty (paired t-tests, α = 0.05)",
             f"at {widest:g}x: {ours}; significant at smaller widths: {int(rest.significant.sum()) if len(rest) else 0}",
             _yn(cov_wins and quiet, partly=cov_wins or quiet),
-            f"p = {CH4_PVALUES[('cov', 'uniform')]} (vs Uniform), {CH4_PVALUES[('cov', 'uncertainty')]} (vs Uncertainty)")
+            f"p = {CH4_PVALUES[('cov', 'uniform')]} (vs Uniform), "
+            f"{CH4_PVALUES[('cov', 'uncertainty')]} (vs Uncertainty)")
     # Sec. 4.2: less interference correlates with more transfer.
     f = fits(scores)
     if "all" in f.index:
@@ -98,12 +99,13 @@ def claims(cfg: Ch4Config, single: pd.DataFrame, scores: pd.DataFrame, cka: pd.D
             f"{bt:.2g}); less interference in {100 * less_i:.0f}% (p = {bi:.2g})",
             _yn(bt < 0.05 and bi < 0.05, partly=bt < 0.05 or bi < 0.05),
             "transfer: yes for all Uniform models; interference: no clear pattern (ch4 S2.3)")
-    # S3, Eq. (4): the similarity order of the pairings.
+    # S3, ch4 Eq. (4): the similarity order of the pairings.
     order = cka_order(cka, cfg)
-    if order["as the paper's (Eq. 4)"].notna().all():
-        same = order["as the paper's (Eq. 4)"].all()
+    if order["as ch4 Eq. (4)"].notna().all():
+        same = order["as ch4 Eq. (4)"].all()
         consistent = order.order.nunique() == 1
-        add("S3", "CKA orders the pairings CIFAR–Places < Places–ImageNet < CIFAR–ImageNet at every width (Eq. 4)",
+        add("S3", "CKA orders the pairings CIFAR–Places < Places–ImageNet < CIFAR–ImageNet at every width "
+            "(ch4 Eq. (4))",
             f"our orders: {'; '.join(f'{w}: {o}' for w, o in order.order.items())}",
             _yn(same, partly=consistent), "consistent for all four widths")
     # S4: independent accuracy rises with width with shrinking gains.
@@ -113,7 +115,8 @@ def claims(cfg: Ch4Config, single: pd.DataFrame, scores: pd.DataFrame, cka: pd.D
         rising = bool((gains > 0).all().all())
         shrinking = bool((gains.diff(axis=1).iloc[:, 1:] < 0).all().all()) if gains.shape[1] >= 2 else True
         add("S4", "Independent accuracy rises with width, with shrinking gains",
-            "gains per step: " + "; ".join(f"{d}: {', '.join(f'{g:+.1f}' for g in row)}" for d, row in gains.iterrows()),
+            "gains per step: " + "; ".join(f"{d}: {', '.join(f'{g:+.1f}' for g in row)}"
+                                           for d, row in gains.iterrows()),
             _yn(rising and shrinking, partly=rising))
     return out
 

@@ -10,8 +10,18 @@ from ...data.registry import list_datasets
 from ...mdl import PROTOCOLS, MDLProtocol
 from ...models.resnet_cifar import WIDTHS, channels
 from ...weighting import WEIGHTINGS
-from ..kit import LR_RANGE, Config, Param, Params, data_root_param, device_param, paper_data_check, profile_param, \
-    resolve_device, seeds_param
+from ..kit import (
+    LR_RANGE,
+    Config,
+    Param,
+    Params,
+    data_root_param,
+    device_param,
+    paper_data_check,
+    profile_param,
+    resolve_device,
+    seeds_param,
+)
 
 #: Default widths and seeds per profile. ``embedded`` runs one seed: the full grid at 3 seeds would
 #: take about 35 min on a 2-core CPU, more than twice its 15-min budget (the chapter says so).

@@ -60,7 +60,7 @@ class Chapter4:
         return pd.DataFrame(rows)
 
     def scores(self) -> pd.DataFrame:
-        """PerfGain, Interference and Transfer (Eqs. (2)–(3)) of every joint model on each of its domains,
+        """PerfGain, Interference and Transfer (ch4 Eqs. (2)–(3)) of every joint model on each of its domains,
         against the independent model of the same domain, width and seed."""
         res = self.results()
         singles = {(s.domains[0], s.width, s.seed): (r["domains"][s.domains[0]]["acc"],

@@ -73,14 +73,14 @@ def paper_cka_range() -> tuple[float, float]:
 
 def cka_order(cka: pd.DataFrame, cfg: Ch4Config) -> pd.DataFrame:
     """Per width, our pairings from least to most similar, and whether the stand-ins' order matches
-    the paper's Eq. (4), Sim(CIFAR, Places) < Sim(Places, ImageNet) < Sim(CIFAR, ImageNet)."""
+    ch4 Eq. (4), Sim(CIFAR, Places) < Sim(Places, ImageNet) < Sim(CIFAR, ImageNet)."""
     paper_order = list(CH4_TABLE_S1)  # most dissimilar first
     rows = []
     for w, part in cka.groupby("width"):
         m = part.groupby("pair").cka.mean().sort_values()
         ours = [paper_pair(cfg, *p.split(" & ")) for p in m.index]
         rows.append(dict(width=f"{w:g}x", order=" < ".join(m.index),
-                         **{"as the paper's (Eq. 4)": ours == paper_order if None not in ours else None}))
+                         **{"as ch4 Eq. (4)": ours == paper_order if None not in ours else None}))
     return pd.DataFrame(rows).set_index("width")
 
 
@@ -107,7 +107,8 @@ def capacity_steps(scores: pd.DataFrame) -> pd.DataFrame:
         part = part.sort_values("width")
         for (_, lo), (_, hi) in zip(part.iloc[:-1].iterrows(), part.iloc[1:].iterrows()):
             rows.append(dict(domain=d, step=f"{lo.params / 1000:.0f}K→{hi.params / 1000:.0f}K",
-                             transfer_gain=hi.transfer - lo.transfer, interference_drop=lo.interference - hi.interference))
+                             transfer_gain=hi.transfer - lo.transfer,
+                             interference_drop=lo.interference - hi.interference))
     return pd.DataFrame(rows)
 
 
@@ -123,7 +124,7 @@ def similarity_differences(scores: pd.DataFrame, cka: pd.DataFrame) -> pd.DataFr
         if len(partners) != 2:
             continue
 
-        def s(p):
+        def s(p, w=w, d=d):
             return sim.get((w, d, p), sim.get((w, p, d)))
 
         near, far = sorted(partners, key=s, reverse=True)
@@ -153,4 +154,5 @@ def ttests(scores: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-__all__ = ["capacity_steps", "cka_order", "fits", "paper_cka_range", "paper_pair", "similarity_differences", "table_s1", "table_s2", "ttests"]
+__all__ = ["capacity_steps", "cka_order", "fits", "paper_cka_range", "paper_pair", "similarity_differences", "table_s1",
+           "table_s2", "ttests"]

@@ -16,8 +16,16 @@ from .claims import HELPS_BY, claims, closing_numbers
 from .config import EVAL_SIZES, PARADIGM_LABELS, PARADIGM_ORDER, PARAMS, Ch5Config
 from .experiment import Chapter5, parse_setting, reference_model, setting_name
 from .figures import alpha_curves, cosine_figure, disentanglement_figure, fig3, foundation_figure, interference_figure
-from .tables import (addition_vs_pretrained, box_mean, foundation_summary, interference_summary, mean_offdiag,
-                     single_task_table, table1, table2)
+from .tables import (
+                     addition_vs_pretrained,
+                     box_mean,
+                     foundation_summary,
+                     interference_summary,
+                     mean_offdiag,
+                     single_task_table,
+                     table1,
+                     table2,
+)
 
 __all__ = ["Ch5Config", "Chapter5", "EVAL_SIZES", "HELPS_BY", "PARADIGM_LABELS", "PARADIGM_ORDER", "PARAMS",
            "addition_vs_pretrained", "alpha_curves", "box_mean", "claims", "closing_numbers", "cosine_figure",

@@ -12,8 +12,18 @@ from ...data.registry import list_datasets
 from ...finetune import PROTOCOLS, FinetuneConfig
 from ...linearize import LINEAR_VARIANTS, PARADIGMS
 from ...models.clip import MODELS
-from ..kit import (LR_RANGE, Config, Param, Params, data_root_param, device_param, paper_data_check, profile_param,
-                   resolve_device, seeds_param)
+from ..kit import (
+    LR_RANGE,
+    Config,
+    Param,
+    Params,
+    data_root_param,
+    device_param,
+    paper_data_check,
+    profile_param,
+    resolve_device,
+    seeds_param,
+)
 
 #: The paper's pairs of Fig. 4 (DTD–SUN397) and Fig. 7 (Cars–RESISC45), by their embedded stand-ins.
 PAPER_PAIRS = (("DTD", "SUN397"), ("Cars", "RESISC45"))

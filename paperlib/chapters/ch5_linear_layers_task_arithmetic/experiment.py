@@ -12,7 +12,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from ...arithmetic import EditedEncoder, disentanglement, evaluate, task_addition, task_sets, zero_shot
+from ...arithmetic import EditedEncoder, disentanglement, evaluate, task_addition
+from ...clip_tasks import EvalSet, task_sets, zero_shot
 from ...finetune import FinetuneConfig, FinetuneRun, finetune
 from ...models.clip import ClipBundle, load_clip
 from ...reference import CH5_TABLE1
@@ -52,12 +53,12 @@ class Chapter5:
         self.val_sets = task_sets(self.bundle, cfg.tasks, "val", cfg.profile, cfg.data_root, cfg.val_per_class,
                                   cfg.device)
         self.test_sets = task_sets(self.bundle, cfg.tasks, "test", cfg.profile, cfg.data_root, device=cfg.device)
-        self.heads = {t: s[2] for t, s in self.test_sets.items()}
+        self.heads = {t: s.head for t, s in self.test_sets.items()}
         self.xi_sets = {}
         for t, (xt, yt, head, _) in self.test_sets.items():
             g = torch.Generator().manual_seed(0)
             idx = torch.randperm(len(xt), generator=g)[:cfg.xi_points]
-            self.xi_sets[t] = (xt[idx], yt[idx], head, f"xi:{t}")
+            self.xi_sets[t] = EvalSet(xt[idx], yt[idx], head, f"xi:{t}")
         self.runs: dict[tuple[str, int, str], FinetuneRun] = {}
 
     # -- fine-tuning --------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def table1(cfg: Ch5Config, zero_shot: pd.DataFrame, addition: pd.DataFrame, pape
         for measure, col, key in (("absolute", "absolute", "abs"), ("normalized", "normalized", "norm")):
             rows.append(dict(method=PARADIGM_LABELS[paradigm], accuracy=measure, paper=ref[paradigm][key],
                              ours=float(d[col].mean()), ours_text=fmt_ci(d[col])))
-    return paper_vs_ours(rows, label, index=["method", "accuracy"])
+    return paper_vs_ours(rows, label, index=["method", "accuracy"], wide="accuracy")
 
 
 def table2(runs: pd.DataFrame, addition: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -49,8 +49,8 @@ def table2(runs: pd.DataFrame, addition: pd.DataFrame, label: str) -> pd.DataFra
         common = dict(variant=f"({v})", parameters=int(r.parameters.iloc[0]), seeds=len(seeds))
         for measure, ours, key in (("single-task", single.mean(), "single_task"),
                                    ("absolute", d.absolute.mean(), "abs"), ("normalized", d.normalized.mean(), "norm")):
-            rows.append(dict(common, accuracy=measure, paper=p[key], ours=float(ours), ours_text=round(float(ours), 2)))
-    return paper_vs_ours(rows, label, index=["variant", "accuracy"])
+            rows.append(dict(common, accuracy=measure, paper=p[key], ours=float(ours), ours_text=f"{ours:.2f}"))
+    return paper_vs_ours(rows, label, index=["variant", "accuracy"], wide="accuracy")
 
 
 def single_task_table(runs: pd.DataFrame, zero_shot: pd.DataFrame, paradigms) -> pd.DataFrame:

@@ -527,7 +527,8 @@ def _tennis(n, g):
     court = draw.box(uc, v, 0.17, 0.42)
     out = draw.paint(out, draw.fill(court * s) * surround, court_col * 1.15)
     lines = draw.stroke(court * s, 0.035) + draw.stroke(v * s, 0.035) * (uc.abs() < 0.17).float() \
-        + draw.stroke((v.abs() - 0.22) * s, 0.03) * (uc.abs() < 0.13).float() + draw.stroke(uc * s, 0.03) * (v.abs() < 0.22).float()
+        + draw.stroke((v.abs() - 0.22) * s, 0.03) * (uc.abs() < 0.13).float() \
+        + draw.stroke(uc * s, 0.03) * (v.abs() < 0.22).float()
     return draw.paint(out, lines.clamp(0, 1) * surround, _WHITE)
 
 
@@ -587,7 +588,8 @@ def _stadium(n, g):
     out = _ground(n, g)
     u, v, s = _scene_frame(n, g, 0.15, (0.8, 1.1))
     stands = draw.ellipse(u, v, 0.95, 0.7)
-    out = draw.paint(out, draw.fill(stands * s), draw.palette([[0.6, 0.6, 0.62], [0.7, 0.68, 0.65], [0.5, 0.5, 0.55]], n, g))
+    stand_colours = draw.palette([[0.6, 0.6, 0.62], [0.7, 0.68, 0.65], [0.5, 0.5, 0.55]], n, g)
+    out = draw.paint(out, draw.fill(stands * s), stand_colours)
     track = draw.ellipse(u, v, 0.72, 0.5)
     track_col = draw.palette([[0.65, 0.32, 0.25], [0.58, 0.36, 0.30], [0.45, 0.45, 0.50]], n, g)
     out = draw.paint(out, draw.fill(track * s), track_col)
@@ -627,7 +629,7 @@ def _photo_drawer(name):
 
 
 def generate_photo_scenes(n_per_class: int, split: str, g: torch.Generator):
-    drawers = [lambda n, g, fn=_photo_drawer(src): fn(n, g, split) for src in _PHOTOS.values()]
+    drawers = [lambda n, g, fn=_photo_drawer(src): fn(n, g, split) for src in _PHOTOS.values()]  # noqa: B008
     images, labels = _by_class(n_per_class, drawers, g)
     return _finish(images, g, (0.0, 0.02)), labels
 
