@@ -136,6 +136,15 @@ def task_sets(bundle: ClipBundle, tasks: Sequence[str], split: str, profile: str
     return out
 
 
+def eval_splits(bundle: ClipBundle, tasks: Sequence[str], profile: str, data_root: str | None = None,
+                val_per_class: int | None = None, test_per_class: int | None = None,
+                device: str = "cpu") -> tuple[dict[str, EvalSet], dict[str, EvalSet]]:
+    """``(val, test)`` evaluation sets of every task (:func:`task_sets`), the splits a CLIP chapter
+    chooses α on and reports."""
+    return (task_sets(bundle, tasks, "val", profile, data_root, val_per_class, device),
+            task_sets(bundle, tasks, "test", profile, data_root, test_per_class, device))
+
+
 def zero_shot(bundle: ClipBundle, val_sets: Mapping[str, EvalSet], test_sets: Mapping[str, EvalSet], profile: str,
               val_per_class: int | None, data_root: str | None = None, device: str = "cpu",
               test_per_class: int | None = None) -> dict[str, dict]:
@@ -151,5 +160,5 @@ def zero_shot(bundle: ClipBundle, val_sets: Mapping[str, EvalSet], test_sets: Ma
     return cached_run("zero_shot", key, compute)
 
 
-__all__ = ["EvalSet", "accuracy_of", "build_encoder", "encoder_state", "features", "labels_of", "load_encoder_state",
-           "task_data", "task_sets", "trainable_parameters", "whole_split", "zero_shot"]
+__all__ = ["EvalSet", "accuracy_of", "build_encoder", "encoder_state", "eval_splits", "features", "labels_of",
+           "load_encoder_state", "task_data", "task_sets", "trainable_parameters", "whole_split", "zero_shot"]

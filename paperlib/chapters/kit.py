@@ -23,13 +23,12 @@ from __future__ import annotations
 import ast
 import difflib
 import math
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -293,6 +292,37 @@ class Params:
         return pd.DataFrame(rows).set_index("parameter")
 
 
+class DeclaredConfig:
+    """Base of a chapter's config dataclass: the class attribute ``PARAMS`` declares its parameters and
+    ``from_config(Config)`` builds the dataclass from the validated values."""
+
+    PARAMS: ClassVar[Params]
+
+    @classmethod
+    def from_config(cls, c: Config):  # pragma: no cover - each chapter defines it
+        raise NotImplementedError
+
+    @classmethod
+    def from_params(cls, **params):
+        """Validate parameters given by name (``ValueError`` names a bad one and what is allowed)."""
+        return cls.from_config(cls.PARAMS.resolve(**params))
+
+    @classmethod
+    def from_namespace(cls, namespace: Mapping[str, Any]):
+        """The validation cell: the notebook's parameters, any name papermill injected but the chapter
+        does not declare rejected."""
+        return cls.from_config(cls.PARAMS.from_namespace(namespace))
+
+
+def profile_default(table: Mapping[str, Any], key: str) -> Callable[[str], Any]:
+    """A default that reads ``key`` of a per-profile table (a field of a protocol dataclass, or an
+    entry of a dict), for :class:`Param`'s ``default``."""
+    def default(profile: str) -> Any:
+        row = table[profile]
+        return row[key] if isinstance(row, Mapping) else getattr(row, key)
+    return default
+
+
 def injected_names(namespace: Mapping[str, Any]) -> list[str]:
     """The names papermill injected into a notebook: the assignments of the last cell in the kernel's
     input history (``In``) that starts with papermill's ``# Parameters`` comment ([] when there is none)."""
@@ -344,6 +374,15 @@ def paper_data_check(datasets: str | Callable[[Config], Sequence[str]]) -> Calla
             from ..data.registry import check_paper_data
             check_paper_data(c[datasets] if isinstance(datasets, str) else datasets(c), c.data_root)
     return check
+
+
+def clip_params() -> tuple[Param, Param]:
+    """``model`` and ``pretrained``, the CLIP model and weights of chapters 1 and 5."""
+    from ..models.clip import MODELS
+    return (Param("model", "str", "CLIP model (None: the shipped tiny model, or ViT-B-32 on paper)", choices=MODELS,
+                  nullable=True),
+            Param("pretrained", "str", "weights: 'shipped', 'openai' (paper only: open_clip downloads them to its "
+                  "cache) or a local file (None: the profile's)", nullable=True))
 
 
 def resolve_device(device: str) -> str:
@@ -549,12 +588,8 @@ def run_grid(fn: Callable[[S], R], specs: Sequence[S], *, executor: Executor | N
     return results
 
 
-def default_workers() -> int:
-    """CPU cores available to this process."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
-
-__all__ = ["Claim", "claims_table", "Config", "data_root_param", "default_workers", "device_param", "fmt_ci",
-           "injected_names", "judge", "judge_all", "lock_path", "LR_RANGE", "mean_ci", "paper_data_check",
-           "paper_vs_ours", "Param", "Params", "profile_param", "resolve_device", "run_grid", "seeds_param",
-           "SerialExecutor", "spec_key", "styled", "verdict_counts", "VERDICTS"]
+__all__ = ["Claim", "claims_table", "clip_params", "Config", "data_root_param", "DeclaredConfig", "device_param",
+           "fmt_ci", "injected_names", "judge", "judge_all", "lock_path", "LR_RANGE", "mean_ci", "paper_data_check",
+           "paper_vs_ours", "Param", "Params", "profile_default", "profile_param", "resolve_device", "run_grid",
+           "seeds_param", "SerialExecutor", "spec_key", "styled", "verdict_counts", "VERDICTS"]

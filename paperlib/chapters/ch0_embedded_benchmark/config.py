@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ...data.embedded import DOMAINS
-from ..kit import Config, Param, Params, device_param, resolve_device
+from ..kit import Config, DeclaredConfig, Param, Params, device_param, resolve_device
 
 #: Baseline epochs per profile (the baseline is "trained briefly": a difficulty probe, not a result).
 BASELINE_EPOCHS = {"smoke": 1, "embedded": 3, "paper": 3}
@@ -25,8 +26,10 @@ PARAMS = Params("chapter 0", (
 
 
 @dataclass(frozen=True)
-class Ch0Config:
+class Ch0Config(DeclaredConfig):
     """Validated parameters of chapter 0 (from :data:`PARAMS`)."""
+
+    PARAMS: ClassVar[Params] = PARAMS
 
     profile: str
     domains: tuple[str, ...]
@@ -34,17 +37,6 @@ class Ch0Config:
     baseline_epochs: int
     baseline_width: int
     device: str = "cpu"
-
-    @classmethod
-    def from_params(cls, **params) -> "Ch0Config":
-        """Validate the notebook's parameters (:data:`PARAMS`); ``ValueError`` names a bad one and what
-        is allowed."""
-        return cls.from_config(PARAMS.resolve(**params))
-
-    @classmethod
-    def from_namespace(cls, namespace) -> "Ch0Config":
-        """The validation cell: the notebook's parameters, unknown injected names rejected."""
-        return cls.from_config(PARAMS.from_namespace(namespace))
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch0Config":

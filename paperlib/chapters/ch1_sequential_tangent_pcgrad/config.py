@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ...arithmetic import ALPHA_GRIDS
 from ...data import benchmark
 from ...data.standins import BENCHMARKS
 from ...finetune import PROTOCOLS
-from ...models.clip import MODELS
 from ...sequential import METHOD_FORMS, parse_method
 from ..kit import (
     LR_RANGE,
     Config,
+    DeclaredConfig,
     Param,
     Params,
+    clip_params,
     data_root_param,
     device_param,
     paper_data_check,
+    profile_default,
     profile_param,
     resolve_device,
     seeds_param,
@@ -67,14 +70,6 @@ def roles(profile: str) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, str
     return targets, references, paper
 
 
-def _sweep(field: str):
-    return lambda profile: SWEEPS[profile][field]
-
-
-def _protocol(field: str):
-    return lambda profile: getattr(PROTOCOLS[profile], field)
-
-
 def _methods_and_rounds_fit(c: Config) -> None:
     """Each method name parses (ch1 Secs. 3.3, 5.2, 5.4), and no method or sweep has more rounds than
     the iterations of a task."""
@@ -97,31 +92,34 @@ PARAMS = Params("chapter 1", (
           "S-TL-p0.5-n with n = rounds, S-TL-a0.5)", nullable=True,
           choices_help=", ".join(METHOD_FORMS) + " (c in [0, 1], n ≥ 1)"),
     seeds_param({"smoke": (0,), "embedded": (0, 1, 2), "paper": (0, 1, 2)}),
-    Param("rounds", "int", "n of S-TL-p0.5-n, the calibration rounds (paper: 11)", default=_sweep("rounds"), low=1,
+    Param("rounds", "int", "n of S-TL-p0.5-n, the calibration rounds (paper: 11)",
+          default=profile_default(SWEEPS, "rounds"), low=1,
           high=1_000),
     Param("orders", "int", "training orders Table 4 runs, the curriculum's included (None on paper: all 24)",
-          default=_sweep("orders"), low=1, high=24, nullable=True),
-    Param("rounds_grid", "list[int]", "Fig. 3's values of n", default=_sweep("rounds_grid"), low=1, high=1_000),
-    Param("lr_grid", "list[float]", "Fig. 4's learning rates", default=_sweep("lr_grid"), **LR_RANGE),
+          default=profile_default(SWEEPS, "orders"), low=1, high=24, nullable=True),
+    Param("rounds_grid", "list[int]", "Fig. 3's values of n",
+          default=profile_default(SWEEPS, "rounds_grid"), low=1, high=1_000),
+    Param("lr_grid", "list[float]", "Fig. 4's learning rates", default=profile_default(SWEEPS, "lr_grid"), **LR_RANGE),
     Param("epoch_scales", "list[float]", "Fig. 5's multipliers of every task's iterations",
-          default=_sweep("epoch_scales"), low=0.0, high=10.0, open_low=True),
-    Param("lr", "float", "peak AdamW learning rate of every run (paper: 1e-5)", default=_protocol("lr"), **LR_RANGE),
+          default=profile_default(SWEEPS, "epoch_scales"), low=0.0, high=10.0, open_low=True),
+    Param("lr", "float", "peak AdamW learning rate of every run (paper: 1e-5)",
+          default=profile_default(PROTOCOLS, "lr"), **LR_RANGE),
     Param("iterations", "int", "steps per target task off the paper profile (paper: from ch1 Sec. 5.1's epochs)",
-          default=_protocol("iterations"), low=1, high=1_000_000),
-    Param("batch_size", "int", "images per step (paper: 128)", default=_protocol("batch_size"), low=1, high=65_536),
+          default=profile_default(PROTOCOLS, "iterations"), low=1, high=1_000_000),
+    Param("batch_size", "int", "images per step (paper: 128)",
+          default=profile_default(PROTOCOLS, "batch_size"), low=1, high=65_536),
     device_param(),
     data_root_param(),
-    Param("model", "str", "CLIP model (None: the shipped tiny model, or ViT-B-32 on paper)", choices=MODELS,
-          nullable=True),
-    Param("pretrained", "str", "weights: 'shipped', 'openai' (paper only: open_clip downloads them to its cache) or "
-          "a local file (None: the profile's)", nullable=True),
+    *clip_params(),
 ), checks=(_methods_and_rounds_fit,
            paper_data_check(lambda c: benchmark("task_arithmetic_8", c.profile))))
 
 
 @dataclass(frozen=True)
-class Ch1Config:
+class Ch1Config(DeclaredConfig):
     """Validated parameters of chapter 1."""
+
+    PARAMS: ClassVar[Params] = PARAMS
 
     profile: str
     targets: tuple[str, ...]
@@ -146,17 +144,6 @@ class Ch1Config:
     data_root: str | None
     model: str | None = None
     pretrained: str | None = None
-
-    @classmethod
-    def from_params(cls, **params) -> "Ch1Config":
-        """Validate the notebook's parameters (:data:`PARAMS`); ``ValueError`` names a bad one and what
-        is allowed. On ``paper`` the datasets are checked first."""
-        return cls.from_config(PARAMS.resolve(**params))
-
-    @classmethod
-    def from_namespace(cls, namespace) -> "Ch1Config":
-        """The validation cell: the notebook's parameters, unknown injected names rejected."""
-        return cls.from_config(PARAMS.from_namespace(namespace))
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch1Config":

@@ -12,9 +12,9 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from ...clip_tasks import task_data, task_sets, zero_shot
+from ...clip_tasks import eval_splits, task_data, zero_shot
 from ...config import check_choice
-from ...finetune import PROTOCOLS, FinetuneConfig, FinetuneRun, finetune
+from ...finetune import PROTOCOLS, FinetuneConfig, finetune
 from ...models.clip import ClipBundle, load_clip
 from ...sequential import (
     Sequencer,
@@ -33,10 +33,6 @@ from ..kit import run_grid
 from .config import Ch1Config
 
 
-def _finetune(config: FinetuneConfig, bundle: ClipBundle, device: str) -> FinetuneRun:
-    return finetune(config, bundle, progress=False, device=device)
-
-
 class Chapter1:
     """The chapter's state: the pre-trained model, the evaluation splits, the runs."""
 
@@ -44,10 +40,8 @@ class Chapter1:
                  executor: Executor | None = None):
         self.cfg, self.progress, self.executor = cfg, progress, executor
         self.bundle = bundle or load_clip(cfg.profile, cfg.model, cfg.pretrained)
-        self.val_sets = task_sets(self.bundle, cfg.tasks, "val", cfg.profile, cfg.data_root, cfg.val_per_class,
-                                  cfg.device)
-        self.test_sets = task_sets(self.bundle, cfg.tasks, "test", cfg.profile, cfg.data_root, cfg.test_per_class,
-                                   cfg.device)
+        self.val_sets, self.test_sets = eval_splits(self.bundle, cfg.tasks, cfg.profile, cfg.data_root,
+                                                    cfg.val_per_class, cfg.test_per_class, cfg.device)
         self.sequencer = Sequencer(self.bundle, self.test_sets, cfg.device, progress)
         self.single: dict[tuple[str, int, str], object] = {}
         self._iterations: dict[str, int] | None = None
@@ -81,7 +75,7 @@ class Chapter1:
         """Each target fine-tuned alone from θ0, standard and linearized, per seed (B-Stand's and
         B-TL's ingredients; on the embedded profile these are chapter 5's runs)."""
         jobs = [(p, s, t) for p in ("non_linear", "linearized") for s in self.cfg.seeds for t in self.cfg.targets]
-        done = run_grid(partial(_finetune, bundle=self.bundle, device=self.cfg.device),
+        done = run_grid(partial(finetune, bundle=self.bundle, progress=False, device=self.cfg.device),
                         [self.finetune_config(t, p, s) for p, s, t in jobs], executor=self.executor,
                         desc="single-task runs", progress=self.progress)
         rows = []

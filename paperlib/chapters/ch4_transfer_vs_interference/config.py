@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from ...data import benchmark
 from ...data.registry import list_datasets
@@ -13,11 +14,13 @@ from ...weighting import WEIGHTINGS
 from ..kit import (
     LR_RANGE,
     Config,
+    DeclaredConfig,
     Param,
     Params,
     data_root_param,
     device_param,
     paper_data_check,
+    profile_default,
     profile_param,
     resolve_device,
     seeds_param,
@@ -41,10 +44,6 @@ def _widths_have_whole_channels(c: Config) -> None:
             raise ValueError(f"parameter widths={list(c.widths)}: {err}") from None
 
 
-def _protocol(field: str):
-    return lambda profile: getattr(PROTOCOLS[profile], field)
-
-
 PARAMS = Params("chapter 4", (
     profile_param(),
     Param("domains", "list[str]", "the domains (the paper's CIFAR-100, Tiny-ImageNet, MiniPlaces or their stand-ins); "
@@ -57,17 +56,21 @@ PARAMS = Params("chapter 4", (
     Param("weightings", "list[str]", "loss weightings (ch4 Sec. 3.2)", default=WEIGHTINGS, choices=WEIGHTINGS),
     seeds_param(DEFAULT_SEEDS),
     Param("epochs", "int", "single-domain epochs; joint models get 300/250 of them (paper: 250)",
-          default=_protocol("single_epochs"), low=1, high=10_000),
-    Param("lr", "float", "initial SGD learning rate (paper: 0.1)", default=_protocol("lr"), **LR_RANGE),
-    Param("batch_size", "int", "images per step (paper: 128)", default=_protocol("batch_size"), low=2, high=65_536),
+          default=profile_default(PROTOCOLS, "single_epochs"), low=1, high=10_000),
+    Param("lr", "float", "initial SGD learning rate (paper: 0.1)",
+          default=profile_default(PROTOCOLS, "lr"), **LR_RANGE),
+    Param("batch_size", "int", "images per step (paper: 128)",
+          default=profile_default(PROTOCOLS, "batch_size"), low=2, high=65_536),
     device_param(),
     data_root_param(),
 ), checks=(_widths_have_whole_channels, paper_data_check("domains")))
 
 
 @dataclass(frozen=True)
-class Ch4Config:
+class Ch4Config(DeclaredConfig):
     """Validated parameters of chapter 4."""
+
+    PARAMS: ClassVar[Params] = PARAMS
 
     profile: str
     domains: tuple[str, ...]
@@ -78,17 +81,6 @@ class Ch4Config:
     protocol: MDLProtocol
     device: str
     data_root: str | None
-
-    @classmethod
-    def from_params(cls, **params) -> "Ch4Config":
-        """Validate the notebook's parameters (:data:`PARAMS`); ``ValueError`` names a bad one and what
-        is allowed. On ``paper`` the datasets are checked first."""
-        return cls.from_config(PARAMS.resolve(**params))
-
-    @classmethod
-    def from_namespace(cls, namespace) -> "Ch4Config":
-        """The validation cell: the notebook's parameters, unknown injected names rejected."""
-        return cls.from_config(PARAMS.from_namespace(namespace))
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch4Config":

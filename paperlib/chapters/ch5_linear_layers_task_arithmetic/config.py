@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -11,15 +12,17 @@ from ...data import benchmark
 from ...data.registry import list_datasets
 from ...finetune import PROTOCOLS, FinetuneConfig
 from ...linearize import LINEAR_VARIANTS, PARADIGMS
-from ...models.clip import MODELS
 from ..kit import (
     LR_RANGE,
     Config,
+    DeclaredConfig,
     Param,
     Params,
+    clip_params,
     data_root_param,
     device_param,
     paper_data_check,
+    profile_default,
     profile_param,
     resolve_device,
     seeds_param,
@@ -55,10 +58,6 @@ def _default_tasks(profile: str) -> tuple[str, ...]:
     return tuple(t for t in tasks if t in pairs)
 
 
-def _protocol(field: str):
-    return lambda profile: getattr(PROTOCOLS[profile], field)
-
-
 PARAMS = Params("chapter 5", (
     profile_param(),
     Param("tasks", "list[str]", "the tasks (ch5 Table 1's 8, or their embedded stand-ins; smoke: the 4 of the "
@@ -69,10 +68,13 @@ PARAMS = Params("chapter 5", (
         f"{k}: {v}" for k, v in LINEAR_VARIANTS.items()) + ")", default={"smoke": (1, 2), "embedded": (1, 2, 3, 4),
                                                                       "paper": (1, 2, 3, 4)}, choices=(1, 2, 3, 4)),
     seeds_param({"smoke": (0,), "embedded": (0, 1, 2), "paper": (0, 1, 2)}),
-    Param("iterations", "int", "fine-tuning steps per task (paper: 2000)", default=_protocol("iterations"), low=1,
+    Param("iterations", "int", "fine-tuning steps per task (paper: 2000)",
+          default=profile_default(PROTOCOLS, "iterations"), low=1,
           high=1_000_000),
-    Param("lr", "float", "peak AdamW learning rate (paper: 1e-5)", default=_protocol("lr"), **LR_RANGE),
-    Param("batch_size", "int", "images per step (paper: 128)", default=_protocol("batch_size"), low=1, high=65_536),
+    Param("lr", "float", "peak AdamW learning rate (paper: 1e-5)",
+          default=profile_default(PROTOCOLS, "lr"), **LR_RANGE),
+    Param("batch_size", "int", "images per step (paper: 128)",
+          default=profile_default(PROTOCOLS, "batch_size"), low=1, high=65_536),
     Param("alpha_grid", "list[float]", "task-addition coefficients α searched on val (ch5 Appendix A: 0, 0.05, "
           "..., 1)", default=ALPHA_GRIDS, low=0.0,
           high=10.0),
@@ -82,16 +84,15 @@ PARAMS = Params("chapter 5", (
           default=lambda p: EVAL_SIZES[p]["xi_points"], low=1, high=1_000_000),
     device_param(),
     data_root_param(),
-    Param("model", "str", "CLIP model (None: the shipped tiny model, or ViT-B-32 on paper)", choices=MODELS,
-          nullable=True),
-    Param("pretrained", "str", "weights: 'shipped', 'openai' (paper only: open_clip downloads them to its cache) or "
-          "a local file (None: the profile's)", nullable=True),
+    *clip_params(),
 ), checks=(paper_data_check("tasks"),))
 
 
 @dataclass(frozen=True)
-class Ch5Config:
+class Ch5Config(DeclaredConfig):
     """Validated parameters of chapter 5 (from :data:`PARAMS`) and what follows from them."""
+
+    PARAMS: ClassVar[Params] = PARAMS
 
     profile: str
     tasks: tuple[str, ...]
@@ -110,17 +111,6 @@ class Ch5Config:
     data_root: str | None
     model: str | None = None
     pretrained: str | None = None
-
-    @classmethod
-    def from_params(cls, **params) -> "Ch5Config":
-        """Validate the notebook's parameters (:data:`PARAMS`); ``ValueError`` names a bad one and what
-        is allowed. On ``paper`` the datasets are checked before any weights are downloaded."""
-        return cls.from_config(PARAMS.resolve(**params))
-
-    @classmethod
-    def from_namespace(cls, namespace) -> "Ch5Config":
-        """The validation cell: the notebook's parameters, unknown injected names rejected."""
-        return cls.from_config(PARAMS.from_namespace(namespace))
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch5Config":

@@ -13,8 +13,8 @@ import torch
 from tqdm.auto import tqdm
 
 from ...arithmetic import EditedEncoder, disentanglement, evaluate, task_addition
-from ...clip_tasks import EvalSet, task_sets, zero_shot
-from ...finetune import FinetuneConfig, FinetuneRun, finetune
+from ...clip_tasks import EvalSet, eval_splits, zero_shot
+from ...finetune import FinetuneRun, finetune
 from ...models.clip import ClipBundle, load_clip
 from ...reference import CH5_TABLE1
 from ...store import cached_run
@@ -39,10 +39,6 @@ def reference_model(cfg: Ch5Config, bundle: ClipBundle) -> str:
     return bundle.name if bundle.name in CH5_TABLE1 else "ViT-B-32"
 
 
-def _finetune(config: FinetuneConfig, bundle: ClipBundle, device: str) -> FinetuneRun:
-    return finetune(config, bundle, progress=False, device=device)
-
-
 class Chapter5:
     """The chapter's state: the pre-trained model, the evaluation splits, and the fine-tuned runs."""
 
@@ -50,9 +46,8 @@ class Chapter5:
                  executor: Executor | None = None):
         self.cfg, self.progress, self.executor = cfg, progress, executor
         self.bundle = bundle or load_clip(cfg.profile, cfg.model, cfg.pretrained)
-        self.val_sets = task_sets(self.bundle, cfg.tasks, "val", cfg.profile, cfg.data_root, cfg.val_per_class,
-                                  cfg.device)
-        self.test_sets = task_sets(self.bundle, cfg.tasks, "test", cfg.profile, cfg.data_root, device=cfg.device)
+        self.val_sets, self.test_sets = eval_splits(self.bundle, cfg.tasks, cfg.profile, cfg.data_root,
+                                                    cfg.val_per_class, device=cfg.device)
         self.heads = {t: s.head for t, s in self.test_sets.items()}
         self.xi_sets = {}
         for t, (xt, yt, head, _) in self.test_sets.items():
@@ -69,7 +64,7 @@ class Chapter5:
             seeds = self.cfg.seeds if variant in (None, 1) else self.cfg.seeds[:1]
             jobs += [(paradigm, variant, s, t) for s in seeds for t in self.cfg.tasks]
         configs = [self.cfg.run_config(task, paradigm, seed, variant) for paradigm, variant, seed, task in jobs]
-        done = run_grid(partial(_finetune, bundle=self.bundle, device=self.cfg.device), configs,
+        done = run_grid(partial(finetune, bundle=self.bundle, progress=False, device=self.cfg.device), configs,
                         executor=self.executor, desc="fine-tuning runs", progress=self.progress)
         rows = []
         for (paradigm, variant, seed, task), run in zip(jobs, done):
