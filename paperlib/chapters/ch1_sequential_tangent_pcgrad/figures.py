@@ -47,6 +47,7 @@ def forgetting_figure(traj: pd.DataFrame, cfg: Ch1Config, method: str, label: st
     ax.set_ylabel("after training on")
     ax.set_xlabel("evaluated task (targets | references)")
     ax.tick_params(axis="x", rotation=30)
+    ax.tick_params(axis="y", rotation=0)
     for t in ax.get_xticklabels():
         t.set_horizontalalignment("right")
     return finish(fig, f"{method}, one task after another (seed {cfg.seeds[0]})", label)
