@@ -299,10 +299,6 @@ class DeclaredConfig:
     PARAMS: ClassVar[Params]
 
     @classmethod
-    def from_config(cls, c: Config):  # pragma: no cover - each chapter defines it
-        raise NotImplementedError
-
-    @classmethod
     def from_params(cls, **params):
         """Validate parameters given by name (``ValueError`` names a bad one and what is allowed)."""
         return cls.from_config(cls.PARAMS.resolve(**params))

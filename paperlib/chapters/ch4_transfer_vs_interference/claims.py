@@ -12,7 +12,7 @@ from scipy import stats
 from ...reference import CH4_PVALUES
 from ..kit import Claim
 from .config import METRICS, Ch4Config
-from .tables import cka_order, fits, paper_cka_range
+from .tables import SIGNIFICANCE, cka_order, fits, paper_cka_range
 
 
 def _yn(ok: bool | None, partly: bool = False) -> str:
@@ -23,7 +23,7 @@ def _yn(ok: bool | None, partly: bool = False) -> str:
 def claims(cfg: Ch4Config, single: pd.DataFrame, scores: pd.DataFrame, cka: pd.DataFrame,
            tt: pd.DataFrame, diffs: pd.DataFrame, steps: pd.DataFrame) -> list[Claim]:
     """One claim or hypothesis of ch4 Secs. 4.1–4.4 and S3–S4 each, checked on our numbers: ``yes``
-    when it held (with p < 0.05 where a test applies), ``partly`` when some of its parts held."""
+    when it held (with p < SIGNIFICANCE where a test applies), ``partly`` when some of its parts held."""
     out: list[Claim] = []
 
     def add(section, claim, ours, verdict, paper=""):
@@ -41,7 +41,7 @@ def claims(cfg: Ch4Config, single: pd.DataFrame, scores: pd.DataFrame, cka: pd.D
         quiet = not rest.significant.any() if len(rest) else True
         ours = "; ".join(f"{r.a} − {r.b}: {r['diff']:+.1f} (p = {r.p:.3f})" for _, r in top.iterrows())
         add("4.1", f"Weightings differ in PerfGain only at the largest width ({widest:g}x), where CoV beats "
-            "Uniform and Uncertainty (paired t-tests, α = 0.05)",
+            f"Uniform and Uncertainty (paired t-tests, α = {SIGNIFICANCE:g})",
             f"at {widest:g}x: {ours}; significant at smaller widths: {int(rest.significant.sum()) if len(rest) else 0}",
             _yn(cov_wins and quiet, partly=cov_wins or quiet),
             f"p = {CH4_PVALUES[('cov', 'uniform')]} (vs Uniform), "
@@ -52,7 +52,7 @@ def claims(cfg: Ch4Config, single: pd.DataFrame, scores: pd.DataFrame, cka: pd.D
         r = f.loc["all"]
         add("4.2", "Less interference correlates with more transfer (negative slope of the best-fit line)",
             f"slope {r.slope:.2f}, R² = {r.r2:.2f}, r = {r.r:.2f}, p = {r.p:.2g} over {int(r.n)} domain scores",
-            _yn(r.r < 0 and r.p < 0.05), "negative linear relationship for every weighting (Fig. 4, S1)")
+            _yn(r.r < 0 and r.p < SIGNIFICANCE), "negative linear relationship for every weighting (Fig. 4, S1)")
     # Sec. 4.2: the metrics complement each other (on the Tiny-ImageNet stand-in, Fig. 3).
     tiny = next((d for d in cfg.domains if cfg.paper_names[d] == "TinyImageNet100"), cfg.domains[0])
     part = scores[scores.domain == tiny].groupby("width")[list(METRICS)].mean()
@@ -68,7 +68,7 @@ def claims(cfg: Ch4Config, single: pd.DataFrame, scores: pd.DataFrame, cka: pd.D
     if scores.width.nunique() >= 2:
         ri = stats.spearmanr(scores.params, scores.interference, nan_policy="omit")
         rt = stats.spearmanr(scores.params, scores.transfer, nan_policy="omit")
-        ok_i, ok_t = ri.statistic < 0 and ri.pvalue < 0.05, rt.statistic > 0 and rt.pvalue < 0.05
+        ok_i, ok_t = ri.statistic < 0 and ri.pvalue < SIGNIFICANCE, rt.statistic > 0 and rt.pvalue < SIGNIFICANCE
         add("4.3", "Greater capacity leads to less interference and more transfer",
             f"Spearman ρ(params, interference) = {ri.statistic:+.2f} (p = {ri.pvalue:.2g}), ρ(params, transfer) = "
             f"{rt.statistic:+.2f} (p = {rt.pvalue:.2g})", _yn(ok_i and ok_t, partly=ok_i or ok_t))
@@ -97,7 +97,7 @@ def claims(cfg: Ch4Config, single: pd.DataFrame, scores: pd.DataFrame, cka: pd.D
         add("4.4", "A more similar pairing yields more transfer and less interference",
             f"more transfer in {100 * more_t:.0f}% of {len(diffs)} (domain, width, weighting) cells (sign test p = "
             f"{bt:.2g}); less interference in {100 * less_i:.0f}% (p = {bi:.2g})",
-            _yn(bt < 0.05 and bi < 0.05, partly=bt < 0.05 or bi < 0.05),
+            _yn(bt < SIGNIFICANCE and bi < SIGNIFICANCE, partly=bt < SIGNIFICANCE or bi < SIGNIFICANCE),
             "transfer: yes for all Uniform models; interference: no clear pattern (ch4 S2.3)")
     # S3, ch4 Eq. (4): the similarity order of the pairings.
     order = cka_order(cka, cfg)

@@ -17,6 +17,9 @@ from ...reference import CH4_TABLE_S1, CH4_TABLE_S2
 from ..kit import paper_vs_ours
 from .config import METRICS, SHORT, WEIGHTING_LABELS, Ch4Config
 
+#: The significance level of every test of the chapter (ch4 Sec. 4.1: "α = 0.05").
+SIGNIFICANCE = 0.05
+
 
 def _mean_std(values) -> str:
     v = np.asarray(list(values), dtype=float)
@@ -150,9 +153,9 @@ def ttests(scores: pd.DataFrame) -> pd.DataFrame:
                                  diff=float((wide[a] - wide[b]).mean()), t=t, p=p))
     df = pd.DataFrame(rows)
     if len(df):
-        df["significant"] = df.p < 0.05
+        df["significant"] = df.p < SIGNIFICANCE
     return df
 
 
-__all__ = ["capacity_steps", "cka_order", "fits", "paper_cka_range", "paper_pair", "similarity_differences", "table_s1",
-           "table_s2", "ttests"]
+__all__ = ["SIGNIFICANCE", "capacity_steps", "cka_order", "fits", "paper_cka_range", "paper_pair",
+           "similarity_differences", "table_s1", "table_s2", "ttests"]
