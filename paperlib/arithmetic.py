@@ -36,10 +36,13 @@ class EditedEncoder:
         bundle: the pre-trained CLIP model (θ0).
         paradigm, variant: as in :func:`paperlib.clip_tasks.build_encoder`.
         vectors: task name → task vector of that paradigm.
+        memoise: keep outputs for reuse (the default). ``False`` for a model evaluated once (a
+            sequence's end point, ch1): a linearized edit then costs one Jacobian-vector product per
+            input instead of a forward pass for f(x; θ0) plus one.
     """
 
     def __init__(self, bundle: ClipBundle, paradigm: str, vectors: Mapping[str, TaskVector],
-                 variant: int | None = None, device: str = "cpu"):
+                 variant: int | None = None, device: str = "cpu", memoise: bool = True):
         if not vectors:
             raise ValueError("EditedEncoder needs at least one task vector")
         self.encoder, _ = build_encoder(bundle, paradigm, variant)
@@ -48,6 +51,15 @@ class EditedEncoder:
         self.vectors = dict(vectors)
         self.linearized = isinstance(self.encoder, LinearizedModel)
         self._memo: dict[tuple, torch.Tensor] = {}
+        self.memoise = memoise
+
+    def set_vectors(self, vectors: Mapping[str, TaskVector]) -> None:
+        """Edit with other task vectors from now on (what was memoised is dropped): evaluating many
+        edits of one paradigm builds the encoder once."""
+        if not vectors:
+            raise ValueError("EditedEncoder needs at least one task vector")
+        self.vectors = dict(vectors)
+        self._memo.clear()
 
     def _forward_at(self, coefs: Mapping[str, float], images: torch.Tensor) -> torch.Tensor:
         edit = sum((float(c) * self.vectors[t] for t, c in coefs.items() if c != 0), start=0)
@@ -68,6 +80,8 @@ class EditedEncoder:
         if unknown:
             raise ValueError(f"no task vector for {sorted(unknown)}; known: {sorted(self.vectors)}")
         coefs = {t: float(c) for t, c in sorted(coefs.items()) if float(c) != 0.0}
+        if not self.memoise:
+            return self._forward_at(coefs, images)
         if self.linearized and coefs:
             out = self._memoised(key, (), lambda: self._forward_at({}, images)).clone()
             for c in sorted(set(coefs.values())):

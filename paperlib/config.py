@@ -102,7 +102,7 @@ class SplitSizes:
 #: Images per class per split for the generated domains. ``embedded`` is the book's default;
 #: chapters that need other sizes pass ``n_per_class`` to :func:`paperlib.data.get_dataset`.
 EMBEDDED_SIZES: dict[str, SplitSizes] = {
-    "smoke": SplitSizes(train=24, val=8, test=12),
+    "smoke": SplitSizes(train=24, val=4, test=6),
     "embedded": SplitSizes(train=300, val=60, test=100),
 }
 

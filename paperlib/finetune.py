@@ -76,7 +76,7 @@ PROTOCOLS: dict[str, Protocol] = {
     "paper": Protocol(iterations=2000, lr=1e-5, batch_size=128, warmup=200),
     "embedded": Protocol(iterations=36, lr=1e-3, batch_size=64, warmup=4, checkpoint_every=18,
                          val_per_class=10),
-    "smoke": Protocol(iterations=4, lr=1e-3, batch_size=32, warmup=1, checkpoint_every=2),
+    "smoke": Protocol(iterations=4, lr=1e-3, batch_size=16, warmup=1, checkpoint_every=2),
 }
 
 

@@ -291,6 +291,7 @@ class Sequencer:
         self._heads: dict[str, torch.nn.Module] = {}
         self._theta0: dict[str, dict[str, torch.Tensor]] = {}
         self._btl: dict[str, TaskVector] = {}
+        self._editors: dict[str, EditedEncoder] = {}  # one per paradigm, for evaluating end points
 
     # -- data and the pre-trained state -------------------------------------------------------------
     def _data(self, spec: SequenceSpec, task: str):
@@ -426,7 +427,12 @@ class Sequencer:
         return TaskVector({n: state.theta[n] - theta0[n] for n in theta0})
 
     def _accuracies(self, spec: SequenceSpec, edit: TaskVector) -> dict[str, float]:
-        edited = EditedEncoder(self.bundle, spec.parsed.paradigm, {"model": edit}, device=self.device)
+        paradigm = spec.parsed.paradigm
+        if paradigm not in self._editors:  # the encoder of a paradigm is built once
+            self._editors[paradigm] = EditedEncoder(self.bundle, paradigm, {"model": edit}, device=self.device,
+                                                    memoise=False)
+        edited = self._editors[paradigm]
+        edited.set_vectors({"model": edit})
         return evaluate(edited, {"model": 1.0}, {t: self.test_sets[t] for t in spec.eval_tasks})
 
     def run(self, spec: SequenceSpec) -> dict:

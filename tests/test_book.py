@@ -141,3 +141,28 @@ def test_every_glued_value_is_cited_in_prose():
             assert any(c.startswith(p) for c in cited), (nb.name, p)
         for name in cited:  # and every citation has a glue that can produce it
             assert name in literal or any(name.startswith(p) for p in prefixes), (nb.name, name)
+
+
+def test_every_figure_is_named_and_captioned_and_every_reference_resolves():
+    """A cell that shows a figure shows only that (myst-nb wraps each output of a cell whose metadata
+    has ``mystnb.figure`` in that figure) and carries a unique name and a caption; each
+    {numref}`name` of the prose names a figure of the same chapter."""
+    names = set()
+    for nb in _notebooks():
+        cells = _cells(nb)
+        own = set()
+        for c in cells:
+            src = "".join(c["source"])
+            if c["cell_type"] != "code" or "plt.show()" not in src:
+                continue
+            if "hide-output" in c["metadata"].get("tags", []):  # a gallery behind a toggle, not a figure
+                continue
+            figure = c["metadata"].get("mystnb", {}).get("figure", {})
+            assert figure.get("name", "").startswith("fig-") and figure.get("caption"), (nb.name, src[:80])
+            assert "display(" not in src and "glue(" not in src, (nb.name, figure["name"])
+            assert figure["name"] not in names, figure["name"]
+            names.add(figure["name"])
+            own.add(figure["name"])
+        prose = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        refs = set(re.findall(r"\{numref\}`(?:[^`<]*<)?([\w-]+)>?`", prose))
+        assert refs <= own, (nb.name, sorted(refs - own))

@@ -106,6 +106,12 @@ def test_edited_encoder_linearized_shortcut_is_exact(bundle):
     torch.testing.assert_close(shared, ct.features(direct, x), rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(edited.features({}, x, "x"), ct.features(ct.build_encoder(bundle, "non_linear")[0], x),
                                rtol=1e-4, atol=1e-5)
+    once = EditedEncoder(bundle, "linearized", vectors, memoise=False)  # one JVP, nothing kept
+    torch.testing.assert_close(once.features({"textures": 0.7, "land_cover": -1.3}, x, "x"), got, rtol=1e-4, atol=1e-5)
+    assert not once._memo
+    edited.set_vectors({"textures": vectors["land_cover"]})  # another edit, same encoder, nothing stale
+    ct.load_encoder_state(direct, (0.5 * vectors["land_cover"]).apply(theta0))
+    torch.testing.assert_close(edited.features({"textures": 0.5}, x, "x"), ct.features(direct, x), rtol=1e-4, atol=1e-5)
 
 
 def test_task_addition_reports_test_at_the_val_best_alpha(bundle):

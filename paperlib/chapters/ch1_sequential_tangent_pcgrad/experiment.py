@@ -12,10 +12,10 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from ...clip_tasks import eval_splits, task_data, zero_shot
+from ...clip_tasks import task_data
 from ...config import check_choice
 from ...finetune import PROTOCOLS, FinetuneConfig, finetune
-from ...models.clip import ClipBundle, load_clip
+from ...models.clip import ClipBundle
 from ...sequential import (
     Sequencer,
     SequenceSpec,
@@ -29,19 +29,17 @@ from ...sequential import (
     weights_id,
 )
 from ...store import cached_run
+from ..clip_chapter import ClipChapter
 from ..kit import run_grid
 from .config import Ch1Config
 
 
-class Chapter1:
+class Chapter1(ClipChapter):
     """The chapter's state: the pre-trained model, the evaluation splits, the runs."""
 
     def __init__(self, cfg: Ch1Config, bundle: ClipBundle | None = None, progress: bool = True,
                  executor: Executor | None = None):
-        self.cfg, self.progress, self.executor = cfg, progress, executor
-        self.bundle = bundle or load_clip(cfg.profile, cfg.model, cfg.pretrained)
-        self.val_sets, self.test_sets = eval_splits(self.bundle, cfg.tasks, cfg.profile, cfg.data_root,
-                                                    cfg.val_per_class, cfg.test_per_class, cfg.device)
+        super().__init__(cfg, bundle, progress, executor)
         self.sequencer = Sequencer(self.bundle, self.test_sets, cfg.device, progress)
         self.single: dict[tuple[str, int, str], object] = {}
         self._iterations: dict[str, int] | None = None
@@ -67,9 +65,7 @@ class Chapter1:
     # -- single-task runs, zero-shot, curriculum ----------------------------------------------------
     def zero_shot(self) -> dict[str, float]:
         """CLIP's zero-shot test accuracy per task (shared with chapter 5's cache)."""
-        res = zero_shot(self.bundle, self.val_sets, self.test_sets, self.cfg.profile, self.cfg.val_per_class,
-                        self.cfg.data_root, self.cfg.device, self.cfg.test_per_class)
-        return {t: v["test"] for t, v in res.items()}
+        return {t: v["test"] for t, v in self.zero_shot_accuracy().items()}
 
     def train_single(self) -> pd.DataFrame:
         """Each target fine-tuned alone from θ0, standard and linearized, per seed (B-Stand's and

@@ -45,23 +45,20 @@ def _pair_names(profile: str) -> list[tuple[str, str]]:
     return [(m[a], m[b]) for a, b in PAPER_PAIRS]
 
 
-#: The smoke profile checks that the chapter runs, in seconds: three α values (:data:`ALPHA_GRIDS`),
-#: Table 2's variants (1) and (2), and the four tasks of the Figs. 4 and 7 pairs (so the
-#: disentanglement code runs too).
-
-
 def _default_tasks(profile: str) -> tuple[str, ...]:
+    """The profile's 8 tasks; ``smoke`` keeps only Fig. 7's pair (the stand-ins of Cars–RESISC45):
+    two tasks run every part of the chapter (addition, interference, ξ of one pair, cosines) in
+    seconds, and both are targets of chapter 1, whose smoke run then loads their runs."""
     tasks = tuple(benchmark("task_arithmetic_8", profile))
     if profile != "smoke":
         return tasks
-    pairs = {t for pair in _pair_names(profile) for t in pair}
-    return tuple(t for t in tasks if t in pairs)
+    return tuple(t for t in tasks if t in _pair_names(profile)[1])
 
 
 PARAMS = Params("chapter 5", (
     profile_param(),
-    Param("tasks", "list[str]", "the tasks (ch5 Table 1's 8, or their embedded stand-ins; smoke: the 4 of the "
-          "Figs. 4 and 7 pairs); task addition needs two", default=_default_tasks, choices=list_datasets, min_len=2,
+    Param("tasks", "list[str]", "the tasks (ch5 Table 1's 8, or their embedded stand-ins; smoke: the 2 of "
+          "Fig. 7's pair); task addition needs two", default=_default_tasks, choices=list_datasets, min_len=2,
           choices_help="the profile's datasets (chapter 0 lists them)"),
     Param("paradigms", "list[str]", "fine-tuning paradigms (ch5 Fig. 2)", default=PARADIGM_ORDER, choices=PARADIGMS),
     Param("variants", "list[int]", "linear-only variants of ch5 Table 2 (" + "; ".join(
@@ -125,6 +122,17 @@ class Ch5Config(DeclaredConfig):
                 f"Table 2 variants {list(self.variants)}, seeds {list(self.seeds)}, α grid of {len(self.alpha_grid)}, "
                 f"ξ grid {len(self.xi_grid)}×{len(self.xi_grid)} on {self.xi_points} points per task, "
                 f"device {self.device}")
+
+    @property
+    def test_per_class(self) -> None:
+        """Every test image of the profile (chapter 1 tests on fewer)."""
+        return None
+
+    def paper_pair(self, figure: int) -> tuple[str, str] | None:
+        """The pair of ch5 Fig. 4 (``figure=4``, DTD–SUN397) or Fig. 7 (``7``, Cars–RESISC45) by this
+        profile's task names, or None where the chosen tasks lack one of the two."""
+        pair = _pair_names(self.profile)[{4: 0, 7: 1}[figure]]
+        return pair if pair in self.pairs else None
 
     def run_config(self, task: str, paradigm: str, seed: int, variant: int | None = None) -> FinetuneConfig:
         return FinetuneConfig(task=task, paradigm=paradigm, variant=variant, profile=self.profile, model=self.model,

@@ -13,12 +13,13 @@ import torch
 from tqdm.auto import tqdm
 
 from ...arithmetic import EditedEncoder, disentanglement, evaluate, task_addition
-from ...clip_tasks import EvalSet, eval_splits, zero_shot
+from ...clip_tasks import EvalSet
 from ...finetune import FinetuneRun, finetune
-from ...models.clip import ClipBundle, load_clip
+from ...models.clip import ClipBundle
 from ...reference import CH5_TABLE1
 from ...store import cached_run
 from ...task_vectors import cosine_matrix
+from ..clip_chapter import ClipChapter
 from ..kit import run_grid
 from .config import Ch5Config
 
@@ -39,15 +40,12 @@ def reference_model(cfg: Ch5Config, bundle: ClipBundle) -> str:
     return bundle.name if bundle.name in CH5_TABLE1 else "ViT-B-32"
 
 
-class Chapter5:
+class Chapter5(ClipChapter):
     """The chapter's state: the pre-trained model, the evaluation splits, and the fine-tuned runs."""
 
     def __init__(self, cfg: Ch5Config, bundle: ClipBundle | None = None, progress: bool = True,
                  executor: Executor | None = None):
-        self.cfg, self.progress, self.executor = cfg, progress, executor
-        self.bundle = bundle or load_clip(cfg.profile, cfg.model, cfg.pretrained)
-        self.val_sets, self.test_sets = eval_splits(self.bundle, cfg.tasks, cfg.profile, cfg.data_root,
-                                                    cfg.val_per_class, device=cfg.device)
+        super().__init__(cfg, bundle, progress, executor)
         self.heads = {t: s.head for t, s in self.test_sets.items()}
         self.xi_sets = {}
         for t, (xt, yt, head, _) in self.test_sets.items():
@@ -76,9 +74,7 @@ class Chapter5:
 
     def zero_shot(self) -> pd.DataFrame:
         """Zero-shot (pre-trained) accuracy per task on val and test: Table 1's first row."""
-        res = zero_shot(self.bundle, self.val_sets, self.test_sets, self.cfg.profile, self.cfg.val_per_class,
-                        self.cfg.data_root, self.cfg.device)
-        return pd.DataFrame([dict(task=t, val=v["val"], test=v["test"]) for t, v in res.items()])
+        return pd.DataFrame([dict(task=t, val=v["val"], test=v["test"]) for t, v in self.zero_shot_accuracy().items()])
 
     def _edited(self, setting: str, seed: int) -> EditedEncoder:
         paradigm, variant = parse_setting(setting)
