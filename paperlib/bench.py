@@ -188,8 +188,7 @@ def relative(rows: list[dict]) -> list[dict]:
 
 def markdown(result: dict) -> str:
     """The results as the Markdown table the book's appendix includes."""
-    lines = [f"Measured {result['date']} on {result['machine']} (torch {result['torch']}, "
-             f"{result['threads']} CPU threads{', GPU ' + result['gpu'] if result['gpu'] else ', no GPU'}).", "",
+    lines = [_measured(result) + ".", "",
              "| model | device | batch | setting | trainable params | step (s) | step ÷ standard | target | "
              "peak memory (MB) | memory ÷ standard | forward ÷ standard |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -253,9 +252,8 @@ def measure_calibration(model_name: str, batch: int, steps: int, device: str, re
 
 
 def calibration_markdown(result: dict) -> str:
-    lines = [f"Measured {result['date']} on {result['machine']} (torch {result['torch']}, {result['threads']} CPU "
-             f"threads{', GPU ' + result['gpu'] if result['gpu'] else ', no GPU'}); linearized training step, "
-             "calibration against 3 reference directions with c = 0.5.", "",
+    lines = [_measured(result) + "; linearized training step, calibration against 3 reference directions with "
+             "c = 0.5.", "",
              "| model | device | batch | calibration | step (s) | step ÷ uncalibrated | target |",
              "|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
@@ -274,12 +272,86 @@ def run_calibration(out: Path, steps: int = 10, quick: bool = False) -> dict:
     if torch.cuda.is_available():
         plans.append(("ViT-B-32", 128, steps, "cuda"))
     rows = [r for m, b, n, d in plans for r in measure_calibration(m, b, n, d)]
-    result = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-              "torch": torch.__version__, "threads": torch.get_num_threads(),
-              "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None, "rows": rows}
+    result = {**_machine(), "rows": rows}
     atomic_write_json(result, out)
     with atomic_path(out.with_suffix(".md")) as tmp:
         tmp.write_text(calibration_markdown(result))
+    return result
+
+
+def _measured(result: dict) -> str:
+    """The first line of a result table: when, where and with what it was measured."""
+    return (f"Measured {result['date']} on {result['machine']} (torch {result['torch']}, {result['threads']} CPU "
+            f"threads{', GPU ' + result['gpu'] if result['gpu'] else ', no GPU'})")
+
+
+def _machine() -> dict:
+    """Where and when a benchmark ran (the header of every result file)."""
+    return {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
+
+
+def measure_together(ks: tuple[int, ...] = (1, 4, 8, 16), paradigm: str = "non_linear", batch: int = 64,
+                     steps: int = 10, device: str = "cpu", classes: int = 10) -> list[dict]:
+    """Seconds per training step of one fine-tuning run alone (:func:`paperlib.finetune.train_loop`'s
+    step) and of K runs trained together (:class:`paperlib.batched.Together`), on the shipped tiny
+    model at the embedded protocol's batch, with random images and heads; ``speedup`` is K times the
+    lone run's step over the K runs' step (how much faster a grid of K runs trains)."""
+    from .batched import Together
+    from .clip_tasks import build_encoder, trainable_parameters
+    from .finetune import backward_step
+    from .models.clip import ClassificationHead, ImageClassifier, load_clip
+
+    bundle = load_clip("embedded")
+    variant = 1 if paradigm == "linear_only" else None
+    dim = bundle.model.visual.output_dim
+    torch.manual_seed(0)
+
+    def head():
+        return ClassificationHead(100 * F.normalize(torch.randn(classes, dim), dim=-1))
+
+    encoder, names = build_encoder(bundle, paradigm, variant)
+    alone = ImageClassifier(encoder, head()).to(device).train()
+    params = trainable_parameters(encoder, names)
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.1)
+    x = torch.rand(batch, 3, 32, 32, device=device)
+    y = torch.randint(0, classes, (batch,), device=device)
+    lone = statistics.median(_time_steps(lambda: backward_step(F.cross_entropy(alone(x), y), opt, params, 1.0),
+                                         steps, 2, device))
+    rows = []
+    for k in ks:
+        model = Together(bundle, paradigm, variant, [head() for _ in range(k)], lr=1e-3, weight_decay=0.1,
+                         grad_clip=1.0, device=device)
+        xs = torch.rand(k, batch, 3, 32, 32, device=device)
+        ys = [torch.randint(0, classes, (batch,), device=device) for _ in range(k)]
+        step = statistics.median(_time_steps(lambda m=model, a=xs, b=ys: m.step(a, b, 1e-3), steps, 2, device))
+        rows.append(dict(paradigm=paradigm, device=device, batch=batch, runs=k, step_seconds=step,
+                         lone_step_seconds=lone, speedup=k * lone / step))
+    return rows
+
+
+def together_markdown(result: dict) -> str:
+    lines = [_measured(result) + "; the shipped tiny model, one training step (forward, backward, per-run "
+             "clipping, AdamW).", "",
+             "| paradigm | device | batch per run | runs together | step (s) | one run alone (s) | speed-up |",
+             "|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['paradigm']} | {r['device']} | {r['batch']} | {r['runs']} | {r['step_seconds']:.3f} | "
+                     f"{r['lone_step_seconds']:.3f} | {r['speedup']:.2f}× |")
+    return "\n".join(lines) + "\n"
+
+
+def run_together(out: Path, steps: int = 10, quick: bool = False) -> dict:
+    """Batched fine-tuning against one run at a time, non-linear and linear-only, CPU (and GPU)."""
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    ks = (1, 4) if quick else (1, 4, 8, 16)
+    rows = [r for d in devices for p in ("non_linear", "linear_only") for r in measure_together(ks, p, steps=steps,
+                                                                                                 device=d)]
+    result = {**_machine(), "rows": rows}
+    atomic_write_json(result, out)
+    with atomic_path(out.with_suffix(".md")) as tmp:
+        tmp.write_text(together_markdown(result))
     return result
 
 
@@ -294,9 +366,7 @@ def run(out: Path, steps: int = 10, quick: bool = False) -> dict:
         plans.append(("ViT-B-32", 128, "cuda", steps))
     jobs = [(m, s, b, n, d) for m, b, d, n in plans for s in SETTINGS]
     rows = [measure_isolated(*job) for job in tqdm(jobs, desc="bench")]
-    result = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-              "torch": torch.__version__, "threads": torch.get_num_threads(),
-              "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None, "rows": relative(rows)}
+    result = {**_machine(), "rows": relative(rows)}
     atomic_write_json(result, out)
     with atomic_path(out.with_suffix(".md")) as tmp:
         tmp.write_text(markdown(result))
@@ -308,15 +378,18 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=Path("book/bench/linearization.json"))
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--calibration-out", type=Path, default=Path("book/bench/calibration.json"))
-    parser.add_argument("--only", choices=("paradigms", "calibration"), help="run one of the two benchmarks")
+    parser.add_argument("--together-out", type=Path, default=Path("book/bench/together.json"))
+    parser.add_argument("--only", choices=("paradigms", "calibration", "together"), help="run one of the benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny model only")
     args = parser.parse_args(argv)
     if args.steps < 1:
         raise SystemExit(f"--steps={args.steps} must be at least 1")
-    if args.only != "calibration":
+    if args.only in (None, "paradigms"):
         print(markdown(run(args.out, args.steps, args.quick)))
-    if args.only != "paradigms":
+    if args.only in (None, "calibration"):
         print(calibration_markdown(run_calibration(args.calibration_out, args.steps, args.quick)))
+    if args.only in (None, "together"):
+        print(together_markdown(run_together(args.together_out, args.steps, args.quick)))
 
 
 if __name__ == "__main__":

@@ -255,19 +255,28 @@ def _train(cfg: FinetuneConfig, bundle: ClipBundle, progress: bool, device: str)
 
     history, seconds, step0 = train_loop(cfg, encoder, names, head, train, device=device, progress=progress,
                                          resume=loaded, save=save)
+    result = finish_run(cfg, bundle, encoder, names, theta0, head,
+                        dict(loss=history, train_seconds=seconds, steps_resumed_from=step0))
+    ckpt.clear()
+    return result
+
+
+def finish_run(cfg: FinetuneConfig, bundle: ClipBundle, encoder: nn.Module, names: list[str],
+               theta0: dict[str, torch.Tensor], head: nn.Module, record: dict) -> dict:
+    """Store a trained encoder's task vector τ = θ* − θ0 (the run's artifact) and return the run's
+    result record: ``record`` (loss history, seconds, ...) plus τ's size and file and the fine-tuned
+    model's val and test accuracy."""
     theta = {k: v.cpu() for k, v in encoder_state(encoder).items()}
     tau = TaskVector.from_states(theta0, theta, names)
     tv_path = _vector_path(cfg, bundle)
     save_tensors(tau, tv_path, {"task": cfg.task, "paradigm": cfg.paradigm})
-    result = {"task": cfg.task, "paradigm": cfg.paradigm, "variant": cfg.variant, "seed": cfg.seed,
-              "loss": history, "train_seconds": seconds, "steps_resumed_from": step0,
+    result = {"task": cfg.task, "paradigm": cfg.paradigm, "variant": cfg.variant, "seed": cfg.seed, **record,
               "trained_parameters": sum(v.numel() for v in tau.to_tensors().values()),
               "task_vector_file": tv_path.name}
     for split in ("val", "test"):
         n = PROTOCOLS[cfg.profile].val_per_class if split == "val" else None
         result[f"{split}_accuracy"] = accuracy_of(encoder, head, task_data(cfg.task, split, cfg.profile, bundle,
                                                                            cfg.data_root, n_per_class=n))
-    ckpt.clear()
     return result
 
 

@@ -42,3 +42,12 @@ def test_calibration_overhead_rows_and_table():
     table = bench.calibration_markdown({"date": "d", "machine": "x", "torch": "t", "threads": 2, "gpu": None,
                                         "rows": rows})
     assert table.count(f"| {TINY_MODEL} |") == 3 and "step ÷ uncalibrated" in table
+
+
+def test_runs_together_rows_and_table():
+    rows = bench.measure_together((1, 2), "linear_only", batch=4, steps=1)
+    assert [r["runs"] for r in rows] == [1, 2]
+    assert all(r["speedup"] == pytest.approx(r["runs"] * r["lone_step_seconds"] / r["step_seconds"]) for r in rows)
+    table = bench.together_markdown({"date": "d", "machine": "x", "torch": "t", "threads": 2, "gpu": None,
+                                     "rows": rows})
+    assert table.count("\n| linear_only | cpu | 4 |") == 2

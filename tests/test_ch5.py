@@ -86,6 +86,19 @@ def test_addition_vs_pretrained_and_interference_summary():
     assert ch5.interference_summary({"non_linear": m}).loc["Non-linear"].tolist() == [8.0, -3.0, -4.0]
 
 
+def test_regime_gate_checks_each_premise_against_its_bound():
+    cfg = ch5.Ch5Config.from_params(profile="embedded", paradigms=["non_linear", "linear_only"])
+    single = pd.DataFrame({"zero-shot": [40.0]}, index=["mean"])
+    addition = _addition({"non_linear": 51.0, "linear_only": 45.0}, 0.5)
+    inter = {"non_linear": pd.DataFrame([[22.0, -4.0], [-6.0, 30.0]], index=["a", "b"], columns=["a", "b"]),
+             "linear_only": pd.DataFrame([[19.0, -1.0], [-2.0, 20.0]], index=["a", "b"], columns=["a", "b"])}
+    gate = ch5.regime_gate(cfg, single, addition, inter)
+    nl, lo = gate.loc["Non-linear"], gate.loc["Linear layers only"]
+    assert nl.measured.tolist() == [26.0, -5.0, 11.0] and nl.met.tolist() == ["yes", "yes", "yes"]
+    assert lo.measured.tolist() == [19.5, -1.5, 5.0] and lo.met.tolist() == ["no", "yes", "no"]
+    assert lo.loc["other tasks at α = 1", "bound"] == "≥ -3"
+
+
 def test_table1_sets_the_papers_numbers_beside_ours():
     cfg = ch5.Ch5Config.from_params(profile="embedded", paradigms=["non_linear", "linear_only"])
     zs = pd.DataFrame(dict(task=["a", "b"], val=[0.0, 0.0], test=[40.0, 50.0]))

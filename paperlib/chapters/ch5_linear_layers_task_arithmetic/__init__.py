@@ -13,7 +13,7 @@ similarities (ch5 Fig. 5).
 """
 
 from .claims import HELPS_BY, claims, closing_numbers
-from .config import EVAL_SIZES, PARADIGM_LABELS, PARADIGM_ORDER, PARAMS, Ch5Config
+from .config import EVAL_SIZES, PARADIGM_LABELS, PARADIGM_ORDER, PARAMS, REGIME_GATE, Ch5Config
 from .experiment import Chapter5, parse_setting, reference_model, setting_name
 from .figures import alpha_curves, cosine_figure, disentanglement_figure, fig3, foundation_figure, interference_figure
 from .tables import (
@@ -22,6 +22,7 @@ from .tables import (
                      foundation_summary,
                      interference_summary,
                      mean_offdiag,
+                     regime_gate,
                      single_task_table,
                      table1,
                      table2,
@@ -30,5 +31,5 @@ from .tables import (
 __all__ = ["Ch5Config", "Chapter5", "EVAL_SIZES", "HELPS_BY", "PARADIGM_LABELS", "PARADIGM_ORDER", "PARAMS",
            "addition_vs_pretrained", "alpha_curves", "box_mean", "claims", "closing_numbers", "cosine_figure",
            "disentanglement_figure", "fig3", "foundation_figure", "foundation_summary", "interference_figure",
-           "interference_summary", "mean_offdiag", "parse_setting", "reference_model", "setting_name",
-           "single_task_table", "table1", "table2"]
+           "interference_summary", "mean_offdiag", "parse_setting", "REGIME_GATE", "regime_gate", "reference_model",
+           "setting_name", "single_task_table", "table1", "table2"]

@@ -32,6 +32,16 @@ from ..kit import (
 PAPER_PAIRS = (("DTD", "SUN397"), ("Cars", "RESISC45"))
 PARADIGM_ORDER = ("non_linear", "linearized", "linear_only")
 PARADIGM_LABELS = {"non_linear": "Non-linear", "linearized": "Linearized (NTK)", "linear_only": "Linear layers only"}
+#: The regime gate (issue 13): the premises of ch5 (and ch1) that a profile must meet before its
+#: numbers can test the papers' claims, not the claims themselves. Weight disentanglement (ch5 Sec. 4)
+#: presumes that one task's vector leaves the other tasks roughly alone, and task addition (ch5
+#: Table 1: 48.4% zero-shot against 69.8–78.0% after addition for ViT-B/32) that a sum of vectors
+#: helps every task. Per paradigm, at α = 1 for one task vector: its own task gains at least
+#: ``own_gain`` points on average and the other tasks change by no less than ``other_change`` points
+#: on average; the 8-task addition's absolute test accuracy is at least ``addition_over_zero_shot``
+#: points above the pre-trained model's.
+REGIME_GATE = {"own_gain": 20.0, "other_change": {"non_linear": -5.0, "linear_only": -3.0},
+               "addition_over_zero_shot": 10.0}
 #: Per profile: test points per task for ξ and ξ grid size (the α search uses the fine-tuning
 #: protocol's val set, so normalized accuracy divides by accuracy on the same images).
 EVAL_SIZES = {"smoke": dict(xi_points=16, xi_grid=3), "embedded": dict(xi_points=96, xi_grid=9),

@@ -13,7 +13,7 @@ from ...data.embedded.base import DOMAINS
 from ...models.clip import SHIPPED_CONFIG
 from ...reference import CH5_TABLE1, CH5_TABLE2
 from ..kit import fmt_ci, paper_vs_ours
-from .config import PARADIGM_LABELS, Ch5Config
+from .config import PARADIGM_LABELS, REGIME_GATE, Ch5Config
 from .experiment import setting_name
 
 
@@ -87,6 +87,29 @@ def addition_vs_pretrained(cfg: Ch5Config, single: pd.DataFrame, addition: pd.Da
     return pd.DataFrame(rows).set_index("paradigm")
 
 
+def regime_gate(cfg: Ch5Config, single: pd.DataFrame, addition: pd.DataFrame,
+                inter: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Is the profile in the papers' regime? Each criterion of :data:`~.config.REGIME_GATE` per
+    paradigm it names (of those run): the measured number (points; own and other tasks from
+    :meth:`~.experiment.Chapter5.interference`, first seed; addition as in :func:`addition_vs_pretrained`,
+    mean over seeds), the bound and whether it is met."""
+    summary = interference_summary(inter)
+    gains = addition_vs_pretrained(cfg, single, addition)
+    rows = []
+    for p, other_bound in REGIME_GATE["other_change"].items():
+        if p not in inter:
+            continue
+        label = PARADIGM_LABELS[p]
+        for criterion, value, bound in (
+                ("own task at α = 1", summary.loc[label, "own task (diagonal)"], REGIME_GATE["own_gain"]),
+                ("other tasks at α = 1", summary.loc[label, "other tasks (off-diagonal)"], other_bound),
+                ("task addition − zero-shot", gains.loc[label, "gain"] if label in gains.index else np.nan,
+                 REGIME_GATE["addition_over_zero_shot"])):
+            rows.append({"paradigm": label, "criterion": criterion, "measured": float(value),
+                         "bound": f"≥ {bound:+.0f}", "met": "yes" if value >= bound else "no"})
+    return pd.DataFrame(rows).set_index(["paradigm", "criterion"])
+
+
 def mean_offdiag(m: pd.DataFrame) -> float:
     a = np.abs(m.values)
     return float(a[~np.eye(len(a), dtype=bool)].mean())
@@ -113,4 +136,4 @@ def foundation_summary() -> dict:
 
 
 __all__ = ["addition_vs_pretrained", "box_mean", "foundation_summary", "interference_summary", "mean_offdiag",
-           "single_task_table", "table1", "table2"]
+           "regime_gate", "single_task_table", "table1", "table2"]

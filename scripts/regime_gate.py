@@ -1,0 +1,50 @@
+"""Is the embedded miniature in the papers' regime? (issue 13; chapter 5's section of that name)
+
+Runs chapter 5's fine-tuning grid for the non-linear and linear-only paradigms (first seed, through
+the run cache, so the chapter then loads the same runs) and prints
+:func:`paperlib.chapters.ch5_linear_layers_task_arithmetic.regime_gate`: per paradigm, one task
+vector's mean gain on its own task and mean change on the other tasks at α = 1, and the 8-task
+addition's accuracy above zero-shot, each against its bound. Any chapter-5 parameter can be set to
+try a protocol or a foundation model::
+
+    python scripts/regime_gate.py                                  # the chapter's embedded protocol
+    python scripts/regime_gate.py -p lr 1e-4 -p iterations 300     # another protocol
+    python scripts/regime_gate.py -p pretrained path/to/model.safetensors --out gate.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="a chapter-5 parameter, as papermill's -p (lists as \"[a, b]\")")
+    parser.add_argument("--out", type=Path, help="also write the gate and its settings to this JSON file")
+    args = parser.parse_args(argv)
+
+    from paperlib.chapters import ch5_linear_layers_task_arithmetic as ch5
+    from paperlib.store import atomic_write_json
+
+    given = {"profile": "embedded", "paradigms": "[non_linear, linear_only]", "variants": "[1]", "seeds": "[0]",
+             **dict(args.p)}
+    cfg = ch5.Ch5Config.from_params(**given)
+    start = time.perf_counter()
+    chapter = ch5.Chapter5(cfg)
+    runs = chapter.train_all()
+    single = ch5.single_task_table(runs, chapter.zero_shot(), list(cfg.paradigms))
+    gate = ch5.regime_gate(cfg, single, chapter.task_addition(), chapter.interference())
+    print(cfg.summary())
+    print(gate.to_string(float_format=lambda v: f"{v:+.1f}"))
+    print(f"{time.perf_counter() - start:.0f} s")
+    if args.out:
+        atomic_write_json({"parameters": given, "gate": json.loads(gate.reset_index().to_json(orient="records")),
+                           "seconds": time.perf_counter() - start}, args.out)
+
+
+if __name__ == "__main__":
+    main()
