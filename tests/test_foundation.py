@@ -28,3 +28,10 @@ foundation.pretrain(foundation.FoundationConfig(**{TINY!r}), {str(tmp_path / "re
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert json.loads((tmp_path / "resumed" / "config.json").read_text())["sha256"] == \
         json.loads((tmp_path / "full" / "config.json").read_text())["sha256"]
+
+
+def test_loss_change_over_the_last_fifth():
+    falling = [{"loss": 10.0 - i} for i in range(10)]  # 3 after 8 of 10 logged intervals, 1 at the end
+    assert foundation.loss_change_last_fifth(falling) == (1.0 - 3.0) / 3.0
+    assert foundation.loss_change_last_fifth([{"loss": 3.0}] * 10) == 0.0
+    assert foundation.loss_change_last_fifth(falling[:4]) is None
