@@ -161,7 +161,8 @@ def pretrain(cfg: FoundationConfig = FoundationConfig(), out_dir: Path = SHIPPED
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
-    ckpt = Checkpoint("foundation", cfg)
+    # the corpus is part of a run's identity: a checkpoint made on another benchmark is not resumed
+    ckpt = Checkpoint("foundation", {**dataclasses.asdict(cfg), "corpus": corpus_plan(cfg)})
     history: list[dict] = []
     running: list[float] = []  # losses since the last history entry (kept in the checkpoint)
     step0 = 0
