@@ -188,16 +188,15 @@ def relative(rows: list[dict]) -> list[dict]:
 
 def markdown(result: dict) -> str:
     """The results as the Markdown table the book's appendix includes."""
-    lines = [_measured(result) + ".", "",
-             "| model | device | batch | setting | trainable params | step (s) | step ÷ standard | target | "
-             "peak memory (MB) | memory ÷ standard | forward ÷ standard |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = []
     for r in result["rows"]:
         target = "–" if r["target"] is None else f"≤ {r['target']:.1f}× ({'met' if r['meets_target'] else 'missed'})"
-        lines.append(f"| {r['model']} | {r['device']} | {r['batch']} | {r['setting']} | {r['trainable'] / 1e6:.2f}M | "
-                     f"{r['step_seconds']:.3f} | {r['step_ratio']:.2f}× | {target} | {r['peak_mb']:.0f} | "
-                     f"{r['memory_ratio']:.2f}× | {r['forward_ratio']:.2f}× |")
-    return "\n".join(lines) + "\n"
+        rows.append(f"| {r['model']} | {r['device']} | {r['batch']} | {r['setting']} | {r['trainable'] / 1e6:.2f}M | "
+                    f"{r['step_seconds']:.3f} | {r['step_ratio']:.2f}× | {target} | {r['peak_mb']:.0f} | "
+                    f"{r['memory_ratio']:.2f}× | {r['forward_ratio']:.2f}× |")
+    return _table(result, ".", ["model", "device", "batch", "setting", "trainable params", "step (s)",
+                                "step ÷ standard", "target", "peak memory (MB)", "memory ÷ standard",
+                                "forward ÷ standard"], rows)
 
 
 #: Calibration may add at most this much to a training step (ch1 issue: "a few percent").
@@ -252,15 +251,13 @@ def measure_calibration(model_name: str, batch: int, steps: int, device: str, re
 
 
 def calibration_markdown(result: dict) -> str:
-    lines = [_measured(result) + "; linearized training step, calibration against 3 reference directions with "
-             "c = 0.5.", "",
-             "| model | device | batch | calibration | step (s) | step ÷ uncalibrated | target |",
-             "|---|---|---|---|---|---|---|"]
+    rows = []
     for r in result["rows"]:
         target = "–" if r["target"] is None else f"≤ {r['target']:.2f}× ({'met' if r['meets_target'] else 'missed'})"
-        lines.append(f"| {r['model']} | {r['device']} | {r['batch']} | {r['calibration']} | {r['step_seconds']:.3f} | "
-                     f"{r['step_ratio']:.3f}× | {target} |")
-    return "\n".join(lines) + "\n"
+        rows.append(f"| {r['model']} | {r['device']} | {r['batch']} | {r['calibration']} | {r['step_seconds']:.3f} | "
+                    f"{r['step_ratio']:.3f}× | {target} |")
+    return _table(result, "; linearized training step, calibration against 3 reference directions with c = 0.5.",
+                  ["model", "device", "batch", "calibration", "step (s)", "step ÷ uncalibrated", "target"], rows)
 
 
 def run_calibration(out: Path, steps: int = 10, quick: bool = False) -> dict:
@@ -277,6 +274,12 @@ def run_calibration(out: Path, steps: int = 10, quick: bool = False) -> dict:
     with atomic_path(out.with_suffix(".md")) as tmp:
         tmp.write_text(calibration_markdown(result))
     return result
+
+
+def _table(result: dict, intro: str, columns: list[str], rows: list[str]) -> str:
+    """A result file's Markdown: when and where it was measured, ``intro``, then the table."""
+    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns)
+    return "\n".join([_measured(result) + intro, "", head, *rows]) + "\n"
 
 
 def _measured(result: dict) -> str:
@@ -332,14 +335,11 @@ def measure_together(ks: tuple[int, ...] = (1, 4, 8, 16), paradigm: str = "non_l
 
 
 def together_markdown(result: dict) -> str:
-    lines = [_measured(result) + "; the shipped tiny model, one training step (forward, backward, per-run "
-             "clipping, AdamW).", "",
-             "| paradigm | device | batch per run | runs together | step (s) | one run alone (s) | speed-up |",
-             "|---|---|---|---|---|---|---|"]
-    for r in result["rows"]:
-        lines.append(f"| {r['paradigm']} | {r['device']} | {r['batch']} | {r['runs']} | {r['step_seconds']:.3f} | "
-                     f"{r['lone_step_seconds']:.3f} | {r['speedup']:.2f}× |")
-    return "\n".join(lines) + "\n"
+    rows = [f"| {r['paradigm']} | {r['device']} | {r['batch']} | {r['runs']} | {r['step_seconds']:.3f} | "
+            f"{r['lone_step_seconds']:.3f} | {r['speedup']:.2f}× |" for r in result["rows"]]
+    return _table(result, "; the shipped tiny model, one training step (forward, backward, per-run clipping, AdamW).",
+                  ["paradigm", "device", "batch per run", "runs together", "step (s)", "one run alone (s)",
+                   "speed-up"], rows)
 
 
 def run_together(out: Path, steps: int = 10, quick: bool = False) -> dict:

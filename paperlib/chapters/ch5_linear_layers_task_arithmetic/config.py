@@ -82,8 +82,8 @@ PARAMS = Params("chapter 5", (
           default=profile_default(PROTOCOLS, "lr"), **LR_RANGE),
     Param("batch_size", "int", "images per step (paper: 128)",
           default=profile_default(PROTOCOLS, "batch_size"), low=1, high=65_536),
-    Param("alpha_grid", "list[float]", "task-addition coefficients α searched on val (ch5 Appendix A: 0, 0.05, "
-          "..., 1)", default=ALPHA_GRIDS, low=0.0,
+    Param("alpha_grid", "list[float]", "task-addition coefficients α searched on val (ch5 Appendix A: "
+          f"{len(ALPHA_GRIDS['paper'])} values from 0 to 1)", default=ALPHA_GRIDS, low=0.0,
           high=10.0),
     Param("xi_grid_size", "int", "disentanglement grid points per axis over [-2, 2] (ch5 Figs. 4 and 7)",
           default=lambda p: EVAL_SIZES[p]["xi_grid"], low=2, high=101),
