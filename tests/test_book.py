@@ -32,12 +32,13 @@ def _reference_numbers() -> tuple[set[str], set[str]]:
     body = "\n".join(line.split("#")[0] for line in src[src.index("CH5_TABLE1:"):src.index("SOURCES:")].splitlines())
     strong, weak = set(), set()
     for m in re.finditer(r"(?<![\w.])(\d+\.\d+)(?![\w.])(?!\s*:)", body):
-        whole, dec = m.group(1).split(".")
-        significant = (whole.lstrip("0") + dec).lstrip("0")
-        if len(significant) >= 3:
-            strong.add(m.group(1))
-        elif len(dec) >= 2:
-            weak.add(m.group(1))
+        for number in {m.group(1), m.group(1).rstrip("0").rstrip(".")}:  # 48.40 is also typed as 48.4
+            whole, _, dec = number.partition(".")
+            significant = (whole.lstrip("0") + dec).lstrip("0")
+            if len(significant) >= 3 and dec:
+                strong.add(number)
+            elif len(dec) >= 2:
+                weak.add(number)
     return strong, weak
 
 
@@ -66,7 +67,7 @@ def _cells(nb: Path) -> list[dict]:
 
 def test_reference_numbers_are_found():
     strong, weak = _reference_numbers()
-    assert {"77.04", "87.42", "0.0165", "52.5"} <= strong and {"0.37", "0.52"} <= weak
+    assert {"77.04", "87.42", "0.0165", "52.5", "48.40", "48.4"} <= strong and {"0.37", "0.52"} <= weak
     assert sorted(_code_hits('x = f"paper: 0.37–0.52"\n', strong, weak)) == ["0.37", "0.52"]
     assert _code_hits("paper = 77.04\n", strong, weak) == ["77.04"]
     assert _code_hits("figsize = (9, 0.45)\n", strong, weak) == []

@@ -6,6 +6,7 @@ import open_clip
 import pytest
 import torch
 import torch.nn.functional as F
+from safetensors.torch import save_file
 
 from paperlib.models.clip import (
     SHIPPED_CONFIG,
@@ -14,6 +15,7 @@ from paperlib.models.clip import (
     ImageEncoder,
     create_clip,
     load_clip,
+    model_id,
     zero_shot_head,
     zero_shot_weights,
 )
@@ -106,3 +108,15 @@ def test_the_shipped_model_loads_without_open_clips_random_init_warning(caplog):
     with caplog.at_level(logging.WARNING):
         create_clip(TINY_MODEL, None)  # truly random: the warning stays
     assert [r for r in caplog.records if "No pretrained weights" in r.getMessage()]
+
+
+def test_weights_files_are_identified_by_their_bytes(tmp_path):
+    """Two candidate models of one architecture: same file name, same size, different weights. Their
+    run-cache identities must differ (a name-and-size identity once made them share cached runs)."""
+    a, b = tmp_path / "a" / "model.safetensors", tmp_path / "b" / "model.safetensors"
+    for path, fill in ((a, 0.0), (b, 1.0)):
+        path.parent.mkdir()
+        save_file({"w": torch.full((4,), fill)}, str(path))
+    assert a.stat().st_size == b.stat().st_size
+    assert model_id(TINY_MODEL, a) != model_id(TINY_MODEL, b)
+    assert model_id(TINY_MODEL, a) == model_id(TINY_MODEL, str(a))

@@ -19,10 +19,12 @@ cached on disk, and never trained (it is a buffer, not a parameter).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -127,13 +129,26 @@ def create_clip(name: str = TINY_MODEL, pretrained: str | Path | None = "shipped
 
 
 def model_id(name: str, pretrained: str | Path | None) -> str:
-    """A short identity of (model, weights) for cache keys: shipped weights by their checksum."""
+    """A short identity of (model, weights) for cache keys: shipped weights by their recorded
+    checksum, a weights file by the SHA-256 of its bytes (two candidate models of one architecture
+    have files of the same name and size, and must never share cached runs)."""
     if pretrained == "shipped":
         return f"{name}:shipped:{json.loads(SHIPPED_CONFIG.read_text())['sha256'][:16]}"
     if pretrained not in (None, "openai"):
-        p = Path(pretrained)
-        return f"{name}:file:{p.name}:{p.stat().st_size}"
+        st = Path(pretrained).stat()
+        return f"{name}:file:{_file_sha256(Path(pretrained), st.st_mtime_ns, st.st_size)[:16]}"
     return f"{name}:{pretrained}"
+
+
+@lru_cache(maxsize=32)
+def _file_sha256(path: Path, mtime_ns: int, size: int) -> str:
+    """SHA-256 of a weights file; cached per (path, modification time, size), since a chapter asks
+    for it once per run."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class ImageEncoder(nn.Module):
