@@ -20,6 +20,17 @@ import time
 from pathlib import Path
 
 
+def _value(text: str):
+    """A ``-p`` value as papermill's ``-p`` passes it: an int or a float where it reads as one, else
+    the string (lists stay strings such as "[0, 1]"; the chapter's parameters parse them)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
@@ -31,7 +42,7 @@ def main(argv=None) -> None:
     from paperlib.store import atomic_write_json
 
     given = {"profile": "embedded", "paradigms": "[non_linear, linear_only]", "variants": "[1]", "seeds": "[0]",
-             **dict(args.p)}
+             **{k: _value(v) for k, v in args.p}}
     cfg = ch5.Ch5Config.from_params(**given)
     start = time.perf_counter()
     chapter = ch5.Chapter5(cfg)
