@@ -11,7 +11,7 @@ from paperlib.reference import CH1_TABLE4_TEXT, CH1_TABLE5
 
 def test_chapter_defaults(monkeypatch):
     cfg = ch1.Ch1Config.from_params(profile="embedded")
-    assert cfg.targets == ("font_styles", "textures", "land_cover", "aerial_scenes")  # Cars, DTD, EuroSAT, RESISC45
+    assert cfg.targets == ("vehicles", "textures", "land_cover", "aerial_scenes")  # Cars, DTD, EuroSAT, RESISC45
     assert cfg.references == ("traffic_signs", "handwritten_digits", "photo_scenes", "street_digits")
     assert cfg.methods[0] == "CLIP" and f"S-TL-p0.5-{cfg.rounds}" in cfg.methods and cfg.seeds == (0, 1, 2)
     monkeypatch.setattr("paperlib.data.registry.check_paper_data", lambda *a: None)  # no datasets here
@@ -87,11 +87,11 @@ def test_claims_use_one_vocabulary_and_the_reference_numbers():
 
 def test_closing_numbers():
     runs = _runs({"CLIP": (40.0, 30.0, 35.0), "S-TL": (70.0, 20.0, 45.0)})
-    traj = pd.DataFrame({t: [10.0, 80.0, 20.0, 20.0, 20.0] for t in ("font_styles", "textures", "land_cover",
+    traj = pd.DataFrame({t: [10.0, 80.0, 20.0, 20.0, 20.0] for t in ("vehicles", "textures", "land_cover",
                                                                     "aerial_scenes")} |
                         {t: [50.0, 40.0, 30.0, 20.0, 10.0] for t in ("traffic_signs", "handwritten_digits",
                                                                     "photo_scenes", "street_digits")},
-                        index=["CLIP", "font_styles", "textures", "land_cover", "aerial_scenes"])
+                        index=["CLIP", "vehicles", "textures", "land_cover", "aerial_scenes"])
     cfg = ch1.Ch1Config.from_params(profile="embedded")
     n = ch1.closing_numbers(cfg, runs, None, traj, 840_000)
     assert n["tgt_change_min"] == pytest.approx(30.0) and n["ref_change_max"] == pytest.approx(-10.0)

@@ -13,7 +13,7 @@ def test_defaults_follow_the_paper():
     cfg = ch5.Ch5Config.from_params(profile="embedded")
     assert len(cfg.tasks) == 8 and cfg.seeds == (0, 1, 2) and cfg.device in ("cpu", "cuda")
     assert cfg.alpha_grid == tuple(round(0.05 * i, 2) for i in range(21))
-    assert cfg.pairs == (("textures", "photo_scenes"), ("font_styles", "aerial_scenes"))  # DTD–SUN397, Cars–RESISC45
+    assert cfg.pairs == (("textures", "photo_scenes"), ("vehicles", "aerial_scenes"))  # DTD–SUN397, Cars–RESISC45
     assert cfg.settings() == [("non_linear", None), ("linearized", None), ("linear_only", 1), ("linear_only", 2),
                               ("linear_only", 3), ("linear_only", 4)]
     assert (cfg.iterations, cfg.lr, cfg.batch_size) == (36, 1e-3, 64)

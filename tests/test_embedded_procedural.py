@@ -1,4 +1,5 @@
-"""The procedural and photo-crop domains of the embedded benchmark (paperlib.data.embedded.procedural)."""
+"""The procedural and photo-crop domains of the embedded benchmark (paperlib.data.embedded.procedural,
+and the car side views of paperlib.data.embedded.vehicles)."""
 
 import math
 
@@ -7,7 +8,7 @@ import torch
 
 from paperlib.data.embedded import DOMAINS, photos, procedural
 
-NAMES = ("shapes", "textures", "land_cover", "aerial_scenes", "photo_scenes", "faces")
+NAMES = ("shapes", "textures", "land_cover", "aerial_scenes", "photo_scenes", "faces", "vehicles")
 N = 3  # images per class in the fast tests
 
 
@@ -47,6 +48,7 @@ def test_class_names():
         "annual crop", "forest", "herbaceous vegetation", "highway", "industrial buildings", "pasture",
         "permanent crop", "residential buildings", "river", "sea or lake")
     assert DOMAINS["faces"].classnames == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    assert DOMAINS["vehicles"].n_classes == 10 and "fine_grained" in DOMAINS["vehicles"].tags
     # at least half of the texture classes crop real photographs
     assert len(procedural._REAL_TEXTURES) * 2 >= DOMAINS["textures"].n_classes
 

@@ -5,7 +5,7 @@ sample photographs and textures, matplotlib's bundled fonts) plus procedural dra
 Importing this package registers every domain in :data:`DOMAINS`.
 """
 
-from . import glyphs, procedural  # noqa: F401  (register their domains)
+from . import glyphs, procedural, vehicles  # noqa: F401  (register their domains)
 from .base import DOMAINS, IMAGE_SIZE, Domain, register
 
 __all__ = ["DOMAINS", "IMAGE_SIZE", "Domain", "register"]
