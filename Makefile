@@ -52,7 +52,7 @@ test: lint unit notebooks-smoke
 bench: $(STAMP)
 	python -m paperlib.bench --out book/bench/linearization.json
 
-# Re-make the shipped embedded foundation model (paperlib/models/shipped/tiny_clip; ~20 min on 2 cores).
+# Re-make the shipped embedded foundation model (paperlib/models/shipped/tiny_clip; about 65 min on 2 cores, resumable).
 foundation: $(STAMP)
 	python -m paperlib.foundation
 

@@ -10,12 +10,16 @@ try a protocol or a foundation model::
     python scripts/regime_gate.py                                  # the chapter's embedded protocol
     python scripts/regime_gate.py -p lr 1e-4 -p iterations 300     # another protocol
     python scripts/regime_gate.py -p pretrained path/to/model.safetensors --out gate.json
+
+``--out book/regime/NAME.json --label "..."`` records an attempt for chapter 5's table of attempts
+(:func:`paperlib.chapters.ch5_linear_layers_task_arithmetic.regime_attempts`): the gate with the
+weights' SHA-256, the benchmark's tasks, the protocol, the commit and the time it took.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -36,6 +40,7 @@ def main(argv=None) -> None:
     parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="a chapter-5 parameter, as papermill's -p (lists as \"[a, b]\")")
     parser.add_argument("--out", type=Path, help="also write the gate and its settings to this JSON file")
+    parser.add_argument("--label", default="", help="what this attempt tries (recorded with --out)")
     args = parser.parse_args(argv)
 
     from paperlib.chapters import ch5_linear_layers_task_arithmetic as ch5
@@ -48,13 +53,25 @@ def main(argv=None) -> None:
     chapter = ch5.Chapter5(cfg)
     runs = chapter.train_all()
     single = ch5.single_task_table(runs, chapter.zero_shot(), list(cfg.paradigms))
-    gate = ch5.regime_gate(cfg, single, chapter.task_addition(), chapter.interference())
+    addition = chapter.task_addition()
+    gate = ch5.regime_gate(cfg, single, addition, chapter.interference())
     print(cfg.summary())
     print(gate.to_string(float_format=lambda v: f"{v:+.1f}"))
     print(f"{time.perf_counter() - start:.0f} s")
     if args.out:
-        atomic_write_json({"parameters": given, "gate": json.loads(gate.reset_index().to_json(orient="records")),
-                           "seconds": time.perf_counter() - start}, args.out)
+        record = ch5.attempt_record(cfg, runs, single, addition, gate, given, args.label,
+                                    time.perf_counter() - start, _commit())
+        atomic_write_json(record, args.out)
+
+
+def _commit() -> str | None:
+    """The repository's commit (``+`` when the working tree has changes), or None outside git."""
+    try:
+        run = lambda *a: subprocess.run(["git", *a], capture_output=True, text=True, check=True).stdout  # noqa: E731
+        return run("rev-parse", "--short", "HEAD").strip() + ("+" if run("status", "--porcelain", "-uno").strip()
+                                                              else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 if __name__ == "__main__":

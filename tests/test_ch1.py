@@ -20,6 +20,16 @@ def test_chapter_defaults(monkeypatch):
     assert paper.n_orders is None  # all 24
 
 
+
+@pytest.mark.parametrize("profile", ["smoke", "embedded"])
+def test_the_lr_sweep_is_centred_on_the_protocol(profile):
+    """Fig. 4's grid holds the chapter's own lr (its point is the main runs, cached); embedded's halves
+    and doubles it. Changing the protocol's lr without its sweep would sweep around a stale value."""
+    cfg = ch1.Ch1Config.from_params(profile=profile)
+    assert cfg.lr in cfg.lr_grid
+    if profile == "embedded":
+        assert cfg.lr_grid == pytest.approx((cfg.lr / 2, cfg.lr, cfg.lr * 2))
+
 def test_the_papers_data_is_checked_before_any_download(tmp_path):
     with pytest.raises(FileNotFoundError, match=str(tmp_path)):
         ch1.Ch1Config.from_params(profile="paper", data_root=str(tmp_path))
@@ -31,7 +41,7 @@ BAD = [
     (dict(methods=["S-TL-p0.5-0"]), ["methods", "rounds"]),
     (dict(methods=["Joint"]), ["methods", "unknown method"]),
     (dict(methods=["S-TL", "S-TL"]), ["methods", "duplicates"]),
-    (dict(methods=["S-TL-p0.5-40"]), ["methods", "n ≤ iterations=36"]),
+    (dict(methods=["S-TL-p0.5-80"]), ["methods", "n ≤ iterations=72"]),
     (dict(rounds=0), ["rounds", "[1, 1000]"]),
     (dict(rounds_grid=[0, 2]), ["rounds_grid", "[1, 1000]"]),
     (dict(orders=25), ["orders", "[1, 24]"]),

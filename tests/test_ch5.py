@@ -1,5 +1,7 @@
 """Chapter 5 (paperlib.chapters.ch5_linear_layers_task_arithmetic): parameters, tables, claims."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +18,7 @@ def test_defaults_follow_the_paper():
     assert cfg.pairs == (("textures", "photo_scenes"), ("vehicles", "aerial_scenes"))  # DTD–SUN397, Cars–RESISC45
     assert cfg.settings() == [("non_linear", None), ("linearized", None), ("linear_only", 1), ("linear_only", 2),
                               ("linear_only", 3), ("linear_only", 4)]
-    assert (cfg.iterations, cfg.lr, cfg.batch_size) == (36, 1e-3, 64)
+    assert (cfg.iterations, cfg.lr, cfg.batch_size) == (72, 3e-4, 32)
     assert ch5.Ch5Config.from_params(profile="smoke").seeds == (0,)
 
 
@@ -98,6 +100,36 @@ def test_regime_gate_checks_each_premise_against_its_bound():
     assert lo.measured.tolist() == [19.5, -1.5, 5.0] and lo.met.tolist() == ["no", "yes", "no"]
     assert lo.loc["other tasks at α = 1", "bound"] == "≥ -3"
 
+
+
+def test_recorded_attempts_at_the_regime_are_tabulated_oldest_first(tmp_path):
+    """What scripts/regime_gate.py --out writes, chapter 5's table of attempts reads back; a record on
+    another benchmark says which tasks differ; an unreadable record is refused by name."""
+    cfg = ch5.Ch5Config.from_params(profile="embedded", paradigms=["non_linear", "linear_only"], seeds=[0])
+    single = pd.DataFrame({"zero-shot": [40.0]}, index=["mean"])
+    addition = _addition({"non_linear": 51.0, "linear_only": 45.0}, 0.5)
+    inter = {p: pd.DataFrame([[22.0, -4.0], [-6.0, 30.0]], index=["a", "b"], columns=["a", "b"])
+             for p in ("non_linear", "linear_only")}
+    gate = ch5.regime_gate(cfg, single, addition, inter)
+    runs = pd.DataFrame({"seconds": [30.0, 90.0]})
+    new = ch5.attempt_record(cfg, runs, single, addition, gate, {"lr": 1e-4}, "new protocol", 200.0, "abc1234")
+    old = {**new, "label": "", "date": "2026-01-01 00:00 UTC",
+           "tasks": ["font_styles" if t == cfg.tasks[0] else t for t in cfg.tasks]}
+    (tmp_path / "b.json").write_text(json.dumps(new))
+    (tmp_path / "a_old.json").write_text(json.dumps(old))
+    t = ch5.regime_attempts(tmp_path, cfg.tasks)
+    assert list(t.index) == ["a_old", "new protocol"]  # oldest first; an empty label falls back to the file name
+    assert t.loc["a_old", "benchmark"] == f"font_styles for {cfg.tasks[0]}"
+    assert t.loc["new protocol", "benchmark"] == "this chapter's"
+    assert t.loc["new protocol", "protocol"] == ch5.protocol_label(cfg.lr, cfg.iterations, cfg.batch_size)
+    assert t.loc["new protocol", "weights"] == ch5.weights_checksum(None)[:8]  # the shipped model's checksum
+    assert t.loc["new protocol", ["NL own", "NL others", "NL addition"]].tolist() == [26.0, -5.0, 11.0]
+    assert t.loc["new protocol", "met"] == "4 of 6" and t.loc["new protocol", "fine-tuning min"] == pytest.approx(2.0)
+    assert new["model"].startswith(ch5.Ch5Config.from_params(profile="embedded").model or "paperlib-tiny")
+    (tmp_path / "c.json").write_text('{"label": "cut short')
+    with pytest.raises(ValueError, match="c.json"):
+        ch5.regime_attempts(tmp_path, cfg.tasks)
+    assert ch5.regime_attempts(tmp_path / "none", cfg.tasks).empty
 
 def test_table1_sets_the_papers_numbers_beside_ours():
     cfg = ch5.Ch5Config.from_params(profile="embedded", paradigms=["non_linear", "linear_only"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -42,6 +43,9 @@ PARADIGM_LABELS = {"non_linear": "Non-linear", "linearized": "Linearized (NTK)",
 #: points above the pre-trained model's.
 REGIME_GATE = {"own_gain": 20.0, "other_change": {"non_linear": -5.0, "linear_only": -3.0},
                "addition_over_zero_shot": 10.0}
+#: Where ``scripts/regime_gate.py --out`` records attempts at the regime (foundation models and
+#: protocols tried, with their gate numbers), which chapter 5 tabulates: ``book/regime`` of the repository.
+REGIME_ATTEMPTS = Path(__file__).resolve().parents[3] / "book" / "regime"
 #: Per profile: test points per task for ξ and ξ grid size (the α search uses the fine-tuning
 #: protocol's val set, so normalized accuracy divides by accuracy on the same images).
 EVAL_SIZES = {"smoke": dict(xi_points=16, xi_grid=3), "embedded": dict(xi_points=96, xi_grid=9),

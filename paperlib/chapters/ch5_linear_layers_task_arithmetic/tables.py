@@ -4,14 +4,18 @@ single-task accuracies, one-vector interference, and the shipped foundation mode
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from safetensors import safe_open
 
 from ...data import benchmark
 from ...data.embedded.base import DOMAINS
-from ...models.clip import SHIPPED_CONFIG
+from ...models.clip import SHIPPED_CONFIG, TINY_MODEL, model_id
 from ...reference import CH5_TABLE1, CH5_TABLE2
+from ...store import CHECKSUM_KEY
 from ..kit import fmt_ci, paper_vs_ours
 from .config import PARADIGM_LABELS, REGIME_GATE, Ch5Config
 from .experiment import setting_name
@@ -110,6 +114,79 @@ def regime_gate(cfg: Ch5Config, single: pd.DataFrame, addition: pd.DataFrame,
     return pd.DataFrame(rows).set_index(["paradigm", "criterion"])
 
 
+
+def attempt_record(cfg: Ch5Config, runs: pd.DataFrame, single: pd.DataFrame, addition: pd.DataFrame,
+                   gate: pd.DataFrame, parameters: dict, label: str, seconds: float, commit: str | None) -> dict:
+    """One attempt at the regime as ``scripts/regime_gate.py --out`` records it (JSON-ready): what
+    was tried (``label``, the parameters given, the weights' identity, the tasks, the protocol), the
+    gate (:func:`regime_gate`), the chosen α per paradigm, and when, where and how long (``seconds``
+    this call, ``train_seconds`` the fine-tuning runs as trained, also when this call loaded them)."""
+    return {"label": label, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": commit,
+            "seconds": round(seconds, 1), "train_seconds": round(float(runs.seconds.sum()), 1),
+            "parameters": parameters,
+            "model": model_id(cfg.model or TINY_MODEL, cfg.pretrained or "shipped"),
+            "weights_checksum": weights_checksum(cfg.pretrained),
+            "tasks": list(cfg.tasks), "protocol": {"iterations": cfg.iterations, "lr": cfg.lr,
+                                                   "batch_size": cfg.batch_size, "seeds": list(cfg.seeds)},
+            "zero_shot_test": float(single.loc["mean", "zero-shot"]),
+            "alpha": addition_vs_pretrained(cfg, single, addition).alpha.to_dict(),
+            "gate": json.loads(gate.reset_index().to_json(orient="records"))}
+
+
+
+def weights_checksum(pretrained: str | None) -> str | None:
+    """The tensors checksum of a foundation model's weights (:func:`paperlib.store.tensors_checksum`,
+    recorded in the safetensors metadata by ``make foundation``): one identity for the shipped file and
+    a copy of it elsewhere, which :func:`~paperlib.models.clip.model_id` keys apart. ``None`` for weights
+    with no recorded checksum (open_clip's)."""
+    if pretrained in (None, "shipped"):
+        return json.loads(SHIPPED_CONFIG.read_text())["sha256"]
+    if not str(pretrained).endswith(".safetensors") or not Path(pretrained).is_file():
+        return None
+    with safe_open(str(pretrained), framework="pt") as f:
+        return (f.metadata() or {}).get(CHECKSUM_KEY)
+
+
+def protocol_label(lr: float, iterations: int, batch_size: int) -> str:
+    """A fine-tuning protocol as :func:`regime_attempts` names it ("lr 0.0003 × 72 steps, batch 32")."""
+    return f"lr {lr:g} × {iterations} steps, batch {batch_size}"
+
+#: The gate's columns in :func:`regime_attempts`, by paradigm and criterion.
+_ATTEMPT_COLUMNS = {("Non-linear", "own task at α = 1"): "NL own", ("Non-linear", "other tasks at α = 1"): "NL others",
+                    ("Non-linear", "task addition − zero-shot"): "NL addition",
+                    ("Linear layers only", "own task at α = 1"): "LO own",
+                    ("Linear layers only", "other tasks at α = 1"): "LO others",
+                    ("Linear layers only", "task addition − zero-shot"): "LO addition"}
+
+
+def regime_attempts(folder: Path, tasks: tuple[str, ...]) -> pd.DataFrame:
+    """The recorded attempts at the regime (``*.json`` in ``folder``, in file-name order, written by
+    ``scripts/regime_gate.py --out``), oldest first: one row each with its foundation model, its
+    benchmark (``tasks`` where it matches the given one, else which tasks differ), its protocol, the
+    pre-trained model's zero-shot accuracy, the six gate numbers (NL non-linear, LO linear-only) and
+    how many of them met their bound. An unreadable record raises ``ValueError`` naming the file."""
+    rows = []
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            r = json.loads(path.read_text())
+            gate = {(g["paradigm"], g["criterion"]): g for g in r["gate"]}
+            p = r["protocol"]
+            other = [t for t in r["tasks"] if t not in tasks]
+            rows.append({"attempt": r["label"] or path.stem, "date": r["date"],
+                         "weights": (r.get("weights_checksum") or r["model"].split(":")[-1])[:8],
+                         "benchmark": "this chapter's" if not other else
+                         f"{', '.join(other)} for {', '.join(t for t in tasks if t not in r['tasks'])}",
+                         "protocol": protocol_label(p["lr"], p["iterations"], p["batch_size"]),
+                         "zero-shot": r["zero_shot_test"],
+                         **{c: gate[k]["measured"] if k in gate else np.nan for k, c in _ATTEMPT_COLUMNS.items()},
+                         "met": f"{sum(g['met'] == 'yes' for g in r['gate'])} of {len(r['gate'])}",
+                         "fine-tuning min": r["train_seconds"] / 60})
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"regime attempt record {path} is unreadable ({e!r}); allowed: a JSON file written by "
+                             f"scripts/regime_gate.py --out") from e
+    return pd.DataFrame(rows).sort_values("date", kind="stable").set_index("attempt") if rows else pd.DataFrame()
+
+
 def mean_offdiag(m: pd.DataFrame) -> float:
     a = np.abs(m.values)
     return float(a[~np.eye(len(a), dtype=bool)].mean())
@@ -135,5 +212,6 @@ def foundation_summary() -> dict:
             "zero_shot_test_mean": metrics["zero_shot_test_mean"], "train_seconds": metrics["train_seconds"]}
 
 
-__all__ = ["addition_vs_pretrained", "box_mean", "foundation_summary", "interference_summary", "mean_offdiag",
-           "regime_gate", "single_task_table", "table1", "table2"]
+__all__ = ["addition_vs_pretrained", "attempt_record", "box_mean", "foundation_summary", "interference_summary",
+           "mean_offdiag", "protocol_label", "regime_attempts", "regime_gate", "single_task_table", "table1", "table2",
+           "weights_checksum"]
