@@ -88,6 +88,14 @@ def test_addition_vs_pretrained_and_interference_summary():
     assert ch5.interference_summary({"non_linear": m}).loc["Non-linear"].tolist() == [8.0, -3.0, -4.0]
 
 
+
+def test_fine_tuning_gains_name_the_tasks_below_the_bar():
+    single = pd.DataFrame({"zero-shot": [40.0, 85.0, 62.5], "non_linear": [70.0, 95.0, 80.0],
+                           "linear_only": [60.0, 99.0, 82.5]}, index=["a", "b", "mean"])
+    gains, short = ch5.fine_tuning_gains(single)
+    assert gains.loc["a"].tolist() == [30.0, 20.0] and gains.loc["b"].tolist() == [10.0, 14.0]
+    assert short == {"Non-linear": ["b"], "Linear layers only": ["b"]} and ch5.LEARNABLE_GAIN == 15.0
+
 def test_regime_gate_checks_each_premise_against_its_bound():
     cfg = ch5.Ch5Config.from_params(profile="embedded", paradigms=["non_linear", "linear_only"])
     single = pd.DataFrame({"zero-shot": [40.0]}, index=["mean"])

@@ -13,13 +13,23 @@ similarities (ch5 Fig. 5).
 """
 
 from .claims import HELPS_BY, claims, closing_numbers
-from .config import EVAL_SIZES, PARADIGM_LABELS, PARADIGM_ORDER, PARAMS, REGIME_ATTEMPTS, REGIME_GATE, Ch5Config
+from .config import (
+                     EVAL_SIZES,
+                     LEARNABLE_GAIN,
+                     PARADIGM_LABELS,
+                     PARADIGM_ORDER,
+                     PARAMS,
+                     REGIME_ATTEMPTS,
+                     REGIME_GATE,
+                     Ch5Config,
+)
 from .experiment import Chapter5, parse_setting, reference_model, setting_name
 from .figures import alpha_curves, cosine_figure, disentanglement_figure, fig3, foundation_figure, interference_figure
 from .tables import (
                      addition_vs_pretrained,
                      attempt_record,
                      box_mean,
+                     fine_tuning_gains,
                      foundation_summary,
                      interference_summary,
                      mean_offdiag,
@@ -33,8 +43,8 @@ from .tables import (
 )
 
 __all__ = ["addition_vs_pretrained", "alpha_curves", "attempt_record", "box_mean", "Ch5Config", "Chapter5", "claims",
-           "closing_numbers", "cosine_figure", "disentanglement_figure", "EVAL_SIZES", "fig3", "foundation_figure",
-           "foundation_summary", "HELPS_BY", "interference_figure", "interference_summary", "mean_offdiag",
-           "PARADIGM_LABELS", "PARADIGM_ORDER", "PARAMS", "parse_setting", "protocol_label", "reference_model",
-           "REGIME_ATTEMPTS", "regime_attempts", "regime_gate", "REGIME_GATE", "setting_name", "single_task_table",
-           "table1", "table2", "weights_checksum"]
+           "closing_numbers", "cosine_figure", "disentanglement_figure", "EVAL_SIZES", "fig3", "fine_tuning_gains",
+           "foundation_figure", "foundation_summary", "HELPS_BY", "interference_figure", "interference_summary",
+           "LEARNABLE_GAIN", "mean_offdiag", "PARADIGM_LABELS", "PARADIGM_ORDER", "PARAMS", "parse_setting",
+           "protocol_label", "reference_model", "REGIME_ATTEMPTS", "regime_attempts", "regime_gate", "REGIME_GATE",
+           "setting_name", "single_task_table", "table1", "table2", "weights_checksum"]

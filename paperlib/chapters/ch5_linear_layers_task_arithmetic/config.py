@@ -43,6 +43,9 @@ PARADIGM_LABELS = {"non_linear": "Non-linear", "linearized": "Linearized (NTK)",
 #: points above the pre-trained model's.
 REGIME_GATE = {"own_gain": 20.0, "other_change": {"non_linear": -5.0, "linear_only": -3.0},
                "addition_over_zero_shot": 10.0}
+#: Issue 13's check on the benchmark: fine-tuning should add at least this many points of test accuracy
+#: on every task, in every paradigm (a task that fine-tuning cannot learn has no task vector worth adding).
+LEARNABLE_GAIN = 15.0
 #: Where ``scripts/regime_gate.py --out`` records attempts at the regime (foundation models and
 #: protocols tried, with their gate numbers), which chapter 5 tabulates: ``book/regime`` of the repository.
 REGIME_ATTEMPTS = Path(__file__).resolve().parents[3] / "book" / "regime"

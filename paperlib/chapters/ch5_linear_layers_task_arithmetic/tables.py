@@ -17,7 +17,7 @@ from ...models.clip import SHIPPED_CONFIG, TINY_MODEL, model_id
 from ...reference import CH5_TABLE1, CH5_TABLE2
 from ...store import CHECKSUM_KEY
 from ..kit import fmt_ci, paper_vs_ours
-from .config import PARADIGM_LABELS, REGIME_GATE, Ch5Config
+from .config import LEARNABLE_GAIN, PARADIGM_LABELS, REGIME_GATE, Ch5Config
 from .experiment import setting_name
 
 
@@ -65,6 +65,16 @@ def single_task_table(runs: pd.DataFrame, zero_shot: pd.DataFrame, paradigms) ->
     t.loc["mean"] = t.mean()
     return t.round(1)
 
+
+
+def fine_tuning_gains(single: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Per task and paradigm, fine-tuned minus zero-shot test accuracy (points; from
+    :func:`single_task_table`), and per paradigm label the tasks that gain less than
+    :data:`~.config.LEARNABLE_GAIN`."""
+    tasks = single.drop(index="mean")
+    gains = tasks.drop(columns="zero-shot").sub(tasks["zero-shot"], axis=0)
+    short = {PARADIGM_LABELS[p]: [t for t in gains.index if gains.loc[t, p] < LEARNABLE_GAIN] for p in gains.columns}
+    return gains, short
 
 def interference_summary(inter: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Per paradigm: mean gain on the vector's own task and mean change on the other tasks (points)."""
@@ -114,7 +124,6 @@ def regime_gate(cfg: Ch5Config, single: pd.DataFrame, addition: pd.DataFrame,
     return pd.DataFrame(rows).set_index(["paradigm", "criterion"])
 
 
-
 def attempt_record(cfg: Ch5Config, runs: pd.DataFrame, single: pd.DataFrame, addition: pd.DataFrame,
                    gate: pd.DataFrame, parameters: dict, label: str, seconds: float, commit: str | None) -> dict:
     """One attempt at the regime as ``scripts/regime_gate.py --out`` records it (JSON-ready): what
@@ -133,7 +142,6 @@ def attempt_record(cfg: Ch5Config, runs: pd.DataFrame, single: pd.DataFrame, add
             "gate": json.loads(gate.reset_index().to_json(orient="records"))}
 
 
-
 def weights_checksum(pretrained: str | None) -> str | None:
     """The tensors checksum of a foundation model's weights (:func:`paperlib.store.tensors_checksum`,
     recorded in the safetensors metadata by ``make foundation``): one identity for the shipped file and
@@ -150,6 +158,7 @@ def weights_checksum(pretrained: str | None) -> str | None:
 def protocol_label(lr: float, iterations: int, batch_size: int) -> str:
     """A fine-tuning protocol as :func:`regime_attempts` names it ("lr 0.0003 × 72 steps, batch 32")."""
     return f"lr {lr:g} × {iterations} steps, batch {batch_size}"
+
 
 #: The gate's columns in :func:`regime_attempts`, by paradigm and criterion.
 _ATTEMPT_COLUMNS = {("Non-linear", "own task at α = 1"): "NL own", ("Non-linear", "other tasks at α = 1"): "NL others",
@@ -212,6 +221,6 @@ def foundation_summary() -> dict:
             "zero_shot_test_mean": metrics["zero_shot_test_mean"], "train_seconds": metrics["train_seconds"]}
 
 
-__all__ = ["addition_vs_pretrained", "attempt_record", "box_mean", "foundation_summary", "interference_summary",
-           "mean_offdiag", "protocol_label", "regime_attempts", "regime_gate", "single_task_table", "table1", "table2",
-           "weights_checksum"]
+__all__ = ["addition_vs_pretrained", "attempt_record", "box_mean", "fine_tuning_gains", "foundation_summary",
+           "interference_summary", "mean_offdiag", "protocol_label", "regime_attempts", "regime_gate",
+           "single_task_table", "table1", "table2", "weights_checksum"]
