@@ -168,3 +168,6 @@ def test_closing_numbers_say_whether_task_addition_helps():
     assert flat["premise"] == "does not hold" and flat["own_gain"] == 8.0 and flat["other_change"] == -3.0
     helps = ch5.closing_numbers(cfg, single, _addition({"non_linear": 50.0}, 0.3), {"non_linear": m}, 840_000)
     assert helps["premise"] == "holds" and helps["best_gain"] == pytest.approx(10.0)
+    short = ch5.closing_numbers(cfg, single, _addition({"non_linear": 46.0}, 0.3), {"non_linear": m}, 840_000)
+    assert short["premise"] == "does not hold"  # +6: below the regime gate's bound, which the closing shares
+    assert ch5.HELPS_BY == ch5.REGIME_GATE["addition_over_zero_shot"]

@@ -9,11 +9,13 @@ from ...data.embedded.base import DOMAINS
 from ...finetune import PROTOCOLS
 from ...reference import CH5_TABLE1, CH5_TABLE2
 from ..kit import Claim, judge
-from .config import PARADIGM_LABELS, Ch5Config
+from .config import PARADIGM_LABELS, REGIME_GATE, Ch5Config
 from .tables import addition_vs_pretrained, box_mean, interference_summary, mean_offdiag
 
-#: A task addition this many points above the pre-trained model counts as "helping" (closing section).
-HELPS_BY = 2.0
+#: A task addition this many points above the pre-trained model counts as "helping" (closing section):
+#: the regime gate's bound, so the closing section and the regime section judge by one criterion (it
+#: was 2 points, under which a +6 addition "helped" while the gate called it out of the regime).
+HELPS_BY = REGIME_GATE["addition_over_zero_shot"]
 
 
 def _paper_gap(paper_model: str, a: str, b: str, key: str) -> str:
