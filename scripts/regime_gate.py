@@ -13,7 +13,7 @@ try a protocol or a foundation model::
 
 ``--out book/regime/NAME.json --label "..."`` records an attempt for chapter 5's table of attempts
 (:func:`paperlib.chapters.ch5_linear_layers_task_arithmetic.regime_attempts`): the gate with the
-weights' SHA-256, the benchmark's tasks, the protocol, the commit and the time it took.
+weights' checksum, the benchmark's tasks, the protocol, the commit and the time it took.
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ def _forget_sequences():
 
 
 def test_shared_prefixes_give_the_same_results_as_separate_runs(chapter, monkeypatch):
-    a, b = ("font_styles", "textures", "land_cover", "aerial_scenes"), ("font_styles", "textures", "aerial_scenes",
+    a, b = ("vehicles", "textures", "land_cover", "aerial_scenes"), ("vehicles", "textures", "aerial_scenes",
                                                                          "land_cover")
     specs = [chapter.spec("S-TL-p1", 0, order=o) for o in (a, b)]
     trained = []
@@ -202,7 +202,7 @@ def test_flat_gradients_work_with_the_linearized_model():
 def test_a_killed_sequence_resumes_to_the_same_result(chapter):
     """A real SIGKILL while writing the third checkpoint of a two-round sequence; later segments (new
     optimizers, warm-ups) all come after the interruption."""
-    order = ("textures", "land_cover", "aerial_scenes", "font_styles")
+    order = ("textures", "land_cover", "aerial_scenes", "vehicles")
     spec = chapter.spec("S-TL-p0.5-2", 0, order=order)
     reference = chapter.sequencer.run(spec)
     _forget_sequences()
