@@ -295,7 +295,7 @@ def _machine() -> dict:
             "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
 
 
-def measure_together(ks: tuple[int, ...] = (1, 4, 8, 16), paradigm: str = "non_linear", batch: int = 64,
+def measure_together(ks: tuple[int, ...] = (1, 4, 8, 16), paradigm: str = "non_linear", batch: int | None = None,
                      steps: int = 10, device: str = "cpu", classes: int = 10) -> list[dict]:
     """Seconds per training step of one fine-tuning run alone (:func:`paperlib.finetune.train_loop`'s
     step) and of K runs trained together (:class:`paperlib.batched.Together`), on the shipped tiny
@@ -303,9 +303,10 @@ def measure_together(ks: tuple[int, ...] = (1, 4, 8, 16), paradigm: str = "non_l
     lone run's step over the K runs' step (how much faster a grid of K runs trains)."""
     from .batched import Together
     from .clip_tasks import build_encoder, trainable_parameters
-    from .finetune import backward_step
+    from .finetune import PROTOCOLS, backward_step
     from .models.clip import ClassificationHead, ImageClassifier, load_clip
 
+    batch = PROTOCOLS["embedded"].batch_size if batch is None else batch
     bundle = load_clip("embedded")
     variant = 1 if paradigm == "linear_only" else None
     dim = bundle.model.visual.output_dim
