@@ -32,10 +32,11 @@ import open_clip
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from safetensors import safe_open
 from safetensors.torch import load_file
 
 from ..config import cache_dir, check_choice
-from ..store import content_key, load_verified, save_tensors
+from ..store import CHECKSUM_KEY, content_key, load_verified, save_tensors
 
 CONFIG_DIR = Path(__file__).with_name("open_clip_configs")
 TINY_MODEL = "paperlib-tiny-ViT-8"
@@ -133,12 +134,25 @@ def model_id(name: str, pretrained: str | Path | None) -> str:
     checksum, a weights file by the SHA-256 of its bytes (two candidate models of one architecture
     have files of the same name and size, and must never share cached runs)."""
     if pretrained == "shipped":
-        return f"{name}:shipped:{json.loads(SHIPPED_CONFIG.read_text())['sha256'][:16]}"
+        return f"{name}:shipped:{weights_checksum('shipped')[:16]}"
     if pretrained not in (None, "openai"):
         st = Path(pretrained).stat()
         return f"{name}:file:{_file_sha256(Path(pretrained), st.st_mtime_ns, st.st_size)[:16]}"
     return f"{name}:{pretrained}"
 
+
+
+def weights_checksum(pretrained: str | Path | None) -> str | None:
+    """The tensors checksum of foundation weights (:func:`paperlib.store.tensors_checksum`, which
+    ``make foundation`` records in the safetensors metadata and in ``config.json``): one identity for
+    the shipped file and a copy of it elsewhere, which :func:`model_id` keys apart. ``None`` for
+    weights without one (open_clip's)."""
+    if pretrained in (None, "shipped"):
+        return json.loads(SHIPPED_CONFIG.read_text())["sha256"]
+    if not str(pretrained).endswith(".safetensors") or not Path(pretrained).is_file():
+        return None
+    with safe_open(str(pretrained), framework="pt") as f:
+        return (f.metadata() or {}).get(CHECKSUM_KEY)
 
 @lru_cache(maxsize=32)
 def _file_sha256(path: Path, mtime_ns: int, size: int) -> str:

@@ -12,6 +12,7 @@ similarities (ch5 Fig. 5).
 * :mod:`.claims`: the paper's claims on our numbers, and the numbers the closing section cites.
 """
 
+from ...models.clip import weights_checksum
 from .claims import HELPS_BY, claims, closing_numbers
 from .config import (
                      EVAL_SIZES,
@@ -39,7 +40,6 @@ from .tables import (
                      single_task_table,
                      table1,
                      table2,
-                     weights_checksum,
 )
 
 __all__ = ["addition_vs_pretrained", "alpha_curves", "attempt_record", "box_mean", "Ch5Config", "Chapter5", "claims",

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from safetensors import safe_open
 
 from ...data import benchmark
 from ...data.embedded.base import DOMAINS
-from ...models.clip import SHIPPED_CONFIG, TINY_MODEL, model_id
+from ...models.clip import SHIPPED_CONFIG, TINY_MODEL, model_id, weights_checksum
 from ...reference import CH5_TABLE1, CH5_TABLE2
-from ...store import CHECKSUM_KEY
 from ..kit import fmt_ci, paper_vs_ours
 from .config import LEARNABLE_GAIN, PARADIGM_LABELS, REGIME_GATE, Ch5Config
 from .experiment import setting_name
@@ -142,19 +140,6 @@ def attempt_record(cfg: Ch5Config, runs: pd.DataFrame, single: pd.DataFrame, add
             "gate": json.loads(gate.reset_index().to_json(orient="records"))}
 
 
-def weights_checksum(pretrained: str | None) -> str | None:
-    """The tensors checksum of a foundation model's weights (:func:`paperlib.store.tensors_checksum`,
-    recorded in the safetensors metadata by ``make foundation``): one identity for the shipped file and
-    a copy of it elsewhere, which :func:`~paperlib.models.clip.model_id` keys apart. ``None`` for weights
-    with no recorded checksum (open_clip's)."""
-    if pretrained in (None, "shipped"):
-        return json.loads(SHIPPED_CONFIG.read_text())["sha256"]
-    if not str(pretrained).endswith(".safetensors") or not Path(pretrained).is_file():
-        return None
-    with safe_open(str(pretrained), framework="pt") as f:
-        return (f.metadata() or {}).get(CHECKSUM_KEY)
-
-
 def protocol_label(lr: float, iterations: int, batch_size: int) -> str:
     """A fine-tuning protocol as :func:`regime_attempts` names it ("lr 0.0003 × 72 steps, batch 32")."""
     return f"lr {lr:g} × {iterations} steps, batch {batch_size}"
@@ -223,4 +208,4 @@ def foundation_summary() -> dict:
 
 __all__ = ["addition_vs_pretrained", "attempt_record", "box_mean", "fine_tuning_gains", "foundation_summary",
            "interference_summary", "mean_offdiag", "protocol_label", "regime_attempts", "regime_gate",
-           "single_task_table", "table1", "table2", "weights_checksum"]
+           "single_task_table", "table1", "table2"]
