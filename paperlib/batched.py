@@ -160,6 +160,31 @@ def _clip_per_run(stacked: list[torch.Tensor], max_norm: float) -> None:
         g.mul_(coef.view(-1, *[1] * (g.ndim - 1)))
 
 
+#: Rough cost of one run's step per paradigm, relative to non-linear (2 cores, shipped tiny CLIP): the
+#: order in which :func:`training_units` hands out work, costliest first, so parallel workers end together.
+STEP_COST = {"linearized": 1.6, "non_linear": 1.0, "linear_only": 0.6}
+
+
+def training_units(configs: Sequence[FinetuneConfig], bundle: ClipBundle, *, together: int = 16,
+                   parts: int = 1) -> list[tuple[FinetuneConfig, ...]]:
+    """The uncached runs of resolved ``configs`` as units of work, costliest first: runs of a paradigm
+    in :data:`BATCHABLE` that share a protocol (:func:`group_key`) in balanced chunks of at most
+    ``together`` (and at least ``parts`` chunks, when there are that many runs, so ``parts`` workers
+    can share a group); every other run alone."""
+    groups: dict[tuple, list[FinetuneConfig]] = {}
+    for c in dict.fromkeys(configs):  # each distinct run once
+        if cached_result("finetune", _identity(c, bundle), artifacts=("tau",)) is not None:
+            continue
+        key = group_key(c) if c.paradigm in BATCHABLE else ("alone", c)
+        groups.setdefault(key, []).append(c)
+    units = []
+    for key, runs in groups.items():
+        n = len(runs)
+        k = n if key[0] == "alone" else min(n, max(-(-n // together), parts))
+        units += [tuple(runs[i::k]) for i in range(k)]
+    return sorted(units, key=lambda u: -len(u) * u[0].iterations * STEP_COST[u[0].paradigm])
+
+
 def finetune_many(configs: Sequence[FinetuneConfig], bundle: ClipBundle | None = None, *, together: int = 16,
                   progress: bool = True, device: str = "cpu") -> list[FinetuneRun]:
     """:func:`paperlib.finetune.finetune` of every config, with the uncached runs of a paradigm in
@@ -172,14 +197,16 @@ def finetune_many(configs: Sequence[FinetuneConfig], bundle: ClipBundle | None =
     bundle = bundle or load_clip(cfgs[0].profile, cfgs[0].model, cfgs[0].pretrained)
     for c in cfgs:
         check_dataset(c.task, c.profile)  # fail fast, before any model work
-    groups: dict[tuple, list[FinetuneConfig]] = {}
-    for c in dict.fromkeys(cfgs):  # each distinct run once
-        if c.paradigm in BATCHABLE and cached_result("finetune", _identity(c, bundle), artifacts=("tau",)) is None:
-            groups.setdefault(group_key(c), []).append(c)
-    chunks = [g[i:i + together] for g in groups.values() for i in range(0, len(g), together)]
+    chunks = [u for u in training_units(cfgs, bundle, together=together) if u[0].paradigm in BATCHABLE]
     for chunk in tqdm(chunks, desc="batched fine-tuning", disable=not progress or len(chunks) < 2):
-        _train_chunk(chunk, bundle, progress, device)
+        _train_chunk(list(chunk), bundle, progress, device)
     return [finetune(c, bundle, progress=progress, device=device) for c in cfgs]
+
+
+def train_unit(unit: Sequence[FinetuneConfig], bundle: ClipBundle | None = None, device: str = "cpu") -> None:
+    """Train one unit of :func:`training_units` into the run cache (a worker's job: module-level and
+    picklable; without ``bundle`` the worker loads the configs' model itself)."""
+    finetune_many(list(unit), bundle, progress=False, device=device)
 
 
 def _train_chunk(chunk: list[FinetuneConfig], bundle: ClipBundle, progress: bool, device: str) -> None:
@@ -200,4 +227,5 @@ def _train_chunk(chunk: list[FinetuneConfig], bundle: ClipBundle, progress: bool
     ckpt.clear()
 
 
-__all__ = ["BATCHABLE", "Together", "finetune_many", "group_key", "train_together"]
+__all__ = ["BATCHABLE", "STEP_COST", "Together", "finetune_many", "group_key", "train_together", "train_unit",
+           "training_units"]

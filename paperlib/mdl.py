@@ -353,6 +353,16 @@ def probe_images(data: Sequence[DomainData]) -> Tensor:
     return torch.cat([d.test_x[d.probe] for d in data])
 
 
+def run_artifacts(spec: RunSpec) -> tuple[str, ...]:
+    """The artifacts :func:`run` stores beside a run's result."""
+    return ("model", "probe") if spec.kind == "ch4_single" else ("model",)
+
+
+def is_cached(spec: RunSpec) -> bool:
+    """Whether :func:`run` of ``spec`` would only load (its record and artifacts verify)."""
+    return cached_result(spec.kind, spec.config(), artifacts=run_artifacts(spec)) is not None
+
+
 def run(spec: RunSpec, data: dict[str, DomainData], *, device: str = "cpu", probe: Tensor | None = None,
         progress: bool = False) -> dict:
     """Train and evaluate the model of ``spec`` through the run cache; returns its JSON result.
@@ -364,7 +374,7 @@ def run(spec: RunSpec, data: dict[str, DomainData], *, device: str = "cpu", prob
     """
     if spec.kind == "ch4_single" and probe is None:
         raise ValueError("single-domain runs need the probe images (probe_images(...)) for CKA")
-    artifacts = ("model", "probe") if spec.kind == "ch4_single" else ("model",)
+    artifacts = run_artifacts(spec)
 
     def compute():
         model, history = train(spec, [data[n] for n in spec.domains], device=device,
@@ -395,4 +405,5 @@ def probe_features(spec: RunSpec) -> Tensor:
 
 
 __all__ = ["DomainData", "MDLProtocol", "PROTOCOLS", "RunSpec", "bits", "load_domain", "predict", "probe_features",
-           "probe_images", "probe_indices", "run", "to_input", "train", "unbits", "WIDTHS"]
+           "is_cached", "probe_images", "probe_indices", "run", "run_artifacts", "to_input", "train", "unbits",
+           "WIDTHS"]

@@ -438,6 +438,26 @@ class Sequencer:
     def run(self, spec: SequenceSpec) -> dict:
         return self.run_all([spec])[0]
 
+    @staticmethod
+    def has_trajectory(spec: SequenceSpec) -> bool:
+        """Whether :meth:`trajectory` of ``spec`` would only load."""
+        return cached_result("ch1_trajectory", spec.identity()) is not None
+
+    @staticmethod
+    def is_cached(spec: SequenceSpec) -> bool:
+        """Whether :meth:`run_all` would only load ``spec`` (its record and edit verify)."""
+        return cached_result("ch1_sequence", spec.identity(), artifacts=("edit",)) is not None
+
+    @staticmethod
+    def families(specs: Sequence[SequenceSpec]) -> list[tuple[SequenceSpec, ...]]:
+        """``specs`` grouped by their first segment, largest first: a group's specs can share trained
+        prefixes (:meth:`run_all`), so each group is one job for a worker process."""
+        groups: dict[tuple, list[SequenceSpec]] = {}
+        for spec in dict.fromkeys(specs):
+            groups.setdefault(spec.prefix_key(1), []).append(spec)
+        return sorted((tuple(g) for g in groups.values()),
+                      key=lambda g: -sum(n for s in g for _, n in s.iterations))
+
     def run_all(self, specs: Sequence[SequenceSpec], desc: str = "sequences") -> list[dict]:
         """Results of every spec (cached ones loaded). Uncached specs run in an order that lets
         specs sharing their first segments (same method and start) train them once: the state after

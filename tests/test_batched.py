@@ -80,3 +80,19 @@ batched.finetune_many(cfgs, load_clip("smoke"), progress=False)
         assert b.result["steps_resumed_from"] == 2
         assert b.result["loss"] == a.result["loss"]
         assert (a.task_vector() - b.task_vector()).norm() == 0
+
+
+def test_training_units_group_what_can_train_together_costliest_first(bundle):
+    cfgs = [cfg(t, s).resolved() for s in range(5) for t in ("textures", "land_cover")]  # 10 non-linear runs
+    cfgs += [cfg("textures", s, paradigm="linearized").resolved() for s in range(2)]
+    cfgs += [cfg("textures", s, paradigm="linear_only").resolved() for s in range(3)]
+    units = batched.training_units(cfgs + cfgs[:2], bundle, together=4)  # a repeated run counts once
+    sizes = [(u[0].paradigm, len(u)) for u in units]
+    assert sorted(sizes) == sorted([("non_linear", 4), ("non_linear", 3), ("non_linear", 3), ("linearized", 1),
+                                    ("linearized", 1), ("linear_only", 3)])
+    assert sizes[:3] == [("non_linear", 4), ("non_linear", 3), ("non_linear", 3)]  # costliest first
+    assert set(c for u in units for c in u) == set(cfgs) and sum(map(len, units)) == len(cfgs)
+    # enough units for the workers to share a group; cached runs are not trained again
+    assert [len(u) for u in batched.training_units(cfgs[:4], bundle, together=16, parts=2)] == [2, 2]
+    batched.finetune_many(cfgs[:2], bundle, progress=False)
+    assert set(c for u in batched.training_units(cfgs, bundle, together=4) for c in u) == set(cfgs[2:])

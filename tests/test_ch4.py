@@ -1,6 +1,7 @@
 """Chapter 4 (paperlib.chapters.ch4_transfer_vs_interference): parameters, and the analysis on hand-built results."""
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -151,3 +152,27 @@ def test_claims_on_a_paper_like_result():
     assert numbers["capacity_trend"] == "rises up to the widest model"  # accuracy rises with width here
     assert numbers["cka_mean"] == pytest.approx(0.4383, abs=1e-3)
     assert (numbers["paper_cka_low"], numbers["paper_cka_high"]) == ch4.paper_cka_range()
+
+
+def test_width_gate_flags_a_fall_in_mean_independent_accuracy():
+    single = pd.DataFrame(dict(width=[0.5, 0.5, 1.0, 1.0, 2.0, 2.0], domain=list("ababab"),
+                               acc=[40.0, 50.0, 50.0, 60.0, 48.0, 60.0]))
+    gate = ch4.width_gate(single)
+    assert list(gate.index) == ["0.5x", "1x", "2x"] and gate.accuracy.tolist() == [45.0, 55.0, 54.0]
+    assert gate.falls.tolist() == [False, False, False]  # -1.0 is within the tolerance
+    assert ch4.width_gate(single, tolerance=0.5).falls.tolist() == [False, False, True]
+
+
+def test_width_records_tabulate_each_sweep_and_name_a_bad_file(tmp_path):
+    rows = [dict(width=w, domain=d, acc=a) for w, a in ((1.0, 50.0), (2.0, 40.0)) for d in ("a", "b")]
+    record = dict(label="x", date="2026-12-02", commit="abc", workers=2, protocol="p",
+                  sweeps=[dict(epochs=4, seconds=10.0, rows=rows),
+                          dict(epochs=8, seconds=20.0, rows=[{**r, "acc": r["acc"] + 20 * (r["width"] == 2.0)}
+                                                             for r in rows])])
+    (tmp_path / "widths.json").write_text(json.dumps(record))
+    t = ch4.width_records(tmp_path)
+    assert t.epochs.tolist() == [4, 8] and t["gate met"].tolist() == [False, True]
+    assert t["2x"].tolist() == [40.0, 60.0] and t.record.iloc[0] == "2026-12-02 · abc"
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(ValueError, match="bad.json"):
+        ch4.width_records(tmp_path)

@@ -179,3 +179,33 @@ def test_paper_vs_ours_wide_keeps_the_order_of_rows_and_groups():
     html = kit.styled(t, "caption").to_html()
     assert "+0.50" in html and "–" in html and "caption" in html
 
+
+
+def test_worker_pool_is_serial_for_one_worker_and_uses_a_given_executor():
+    assert kit.WorkerPool(1).executor() is None
+    given = ThreadPoolExecutor(1)
+    assert kit.WorkerPool(3, given).executor() is given
+    assert not kit.WorkerPool(1).parallel and kit.WorkerPool(2).parallel and kit.WorkerPool(1, given).parallel
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match=f"workers={bad!r}: allowed is an integer ≥ 1"):
+            kit.WorkerPool(bad)
+    p = kit.Params("demo", (kit.profile_param(), kit.workers_param()))
+    assert p.resolve(profile="embedded").workers == 2 and p.resolve(profile="smoke").workers == 1
+    with pytest.raises(ValueError, match="workers"):
+        p.resolve(profile="embedded", workers=0)
+
+
+def test_worker_pool_runs_jobs_in_other_processes_with_the_cores_shared_out():
+    import os
+
+    import torch
+    pool = kit.WorkerPool(2)
+    try:
+        ex = pool.executor()
+        assert pool.executor() is ex  # started once, kept for later grids
+        threads = [ex.submit(torch.get_num_threads).result() for _ in range(2)]
+        pids = {ex.submit(os.getpid).result() for _ in range(4)}
+    finally:
+        pool.shutdown()
+    assert threads == [max(1, kit.usable_cores() // 2)] * 2
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2

@@ -218,3 +218,27 @@ c.sequencer.run(c.spec("S-TL-p0.5-2", 0, order={order!r}))
     assert not orphans(cache_dir() / "runs" / "ch1_sequence")
     assert resumed["test"] == reference["test"]
     assert [s["final_loss"] for s in resumed["segments"]] == [s["final_loss"] for s in reference["segments"]]
+
+
+def test_families_on_workers_give_the_results_of_one_process(chapter, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from paperlib.chapters.kit import WorkerPool
+    a, b = ("vehicles", "textures", "land_cover", "aerial_scenes"), ("vehicles", "textures", "aerial_scenes",
+                                                                         "land_cover")
+    c = ("textures", "vehicles", "land_cover", "aerial_scenes")
+    specs = [chapter.spec("S-TL-p1", 0, order=o) for o in (a, b, c)]
+    families = S.Sequencer.families(specs + specs[:1])
+    assert sorted(map(len, families)) == [1, 2] and {s.order for s in families[0]} == {a, b}  # shared first segment
+    _forget_sequences()
+    here = chapter.sequencer.run_all(specs)
+    _forget_sequences()
+    jobs, job = [], ch1.experiment._sequences_in_worker
+    monkeypatch.setattr(ch1.experiment, "_sequences_in_worker",
+                        lambda cfg, j: jobs.append(len(j[1])) or job(cfg, j))
+    monkeypatch.setattr(chapter, "pool", WorkerPool(1, ThreadPoolExecutor(1)))  # the worker builds its own sequencer
+    there = chapter._run_sequences(specs, "on workers")
+    assert sorted(jobs) == [1, 2]
+    assert [r["test"] for r in there] == [r["test"] for r in here]
+    assert [[s["final_loss"] for s in r["segments"]] for r in there] == [[s["final_loss"] for s in r["segments"]]
+                                                                         for r in here]

@@ -15,7 +15,8 @@
   paper's numbers passed in from :mod:`paperlib.reference` only.
 * **A grid runner** (:func:`run_grid`): a chapter's experiment as a list of run specs, executed with
   one progress bar through any ``concurrent.futures.Executor`` (serial by default), with a per-run
-  file lock so two workers never compute the same run twice.
+  file lock so two workers never compute the same run twice. :class:`WorkerPool` (the ``workers``
+  parameter) is the local executor: processes that share the machine's cores, started on first use.
 """
 
 from __future__ import annotations
@@ -352,6 +353,12 @@ def device_param() -> Param:
                  choices=("auto", "cpu", "cuda") + tuple(f"cuda:{i}" for i in range(8)))
 
 
+def workers_param() -> Param:
+    """``workers``: processes that compute a chapter's runs side by side (:class:`WorkerPool`)."""
+    return Param("workers", "int", "processes that compute the chapter's runs side by side, the CPU's cores shared "
+                 "out among them (1: everything in the notebook's process)", default=WORKERS, low=1, high=256)
+
+
 def data_root_param() -> Param:
     return Param("data_root", "str", "folder of the papers' datasets (paper profile; None means $PAPERLIB_DATA or "
                  "./data)", nullable=True)
@@ -532,6 +539,67 @@ S = TypeVar("S")
 R = TypeVar("R")
 
 
+#: Default ``workers`` per profile. A tiny model on a CPU is overhead-bound: two processes of one
+#: thread each train about 1.3× more runs per minute than one process of two threads (2 cores,
+#: measured on the shipped tiny CLIP, issue 13), so ``embedded`` uses two. ``paper`` runs one model at a
+#: time on a GPU; ``smoke`` would spend more on starting processes than it saves.
+WORKERS = {"smoke": 1, "embedded": 2, "paper": 1}
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on."""
+    import os
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _start_worker(threads: int) -> None:
+    import torch
+    torch.set_num_threads(threads)
+
+
+class WorkerPool:
+    """The executor of a chapter's grids: ``executor`` when one is given (a Dask client's, a test's),
+    else ``workers`` local processes (spawned, so a notebook's threads are never forked), each with
+    ``usable_cores() // workers`` torch threads, started on first use and kept for the chapter's
+    later grids; ``None`` (serial, in this process) for ``workers=1``.
+
+    A job runs in a fresh process: it must be a module-level function of picklable arguments that
+    computes (or loads) its runs through the run cache, so the notebook's process then only loads.
+    """
+
+    def __init__(self, workers: int = 1, executor: Executor | None = None):
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers={workers!r}: allowed is an integer ≥ 1")
+        self.workers, self._given, self._pool = workers, executor, None
+
+    @property
+    def parallel(self) -> bool:
+        """Whether jobs leave this process (an executor was given, or more than one worker)."""
+        return self._given is not None or self.workers > 1
+
+    def executor(self) -> Executor | None:
+        if self._given is not None:
+            return self._given
+        if self.workers == 1:
+            return None
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            threads = max(1, usable_cores() // self.workers)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker, initargs=(threads,))
+        return self._pool
+
+    def shutdown(self) -> None:
+        """Stop the local processes (a later grid starts new ones)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
 class SerialExecutor(Executor):
     """Runs each submitted call at once, in this process (the default of :func:`run_grid`)."""
 
@@ -588,4 +656,5 @@ def run_grid(fn: Callable[[S], R], specs: Sequence[S], *, executor: Executor | N
 __all__ = ["Claim", "claims_table", "clip_params", "Config", "data_root_param", "DeclaredConfig", "device_param",
            "fmt_ci", "injected_names", "judge", "judge_all", "lock_path", "LR_RANGE", "mean_ci", "paper_data_check",
            "paper_vs_ours", "Param", "Params", "profile_default", "profile_param", "resolve_device", "run_grid",
-           "seeds_param", "SerialExecutor", "spec_key", "styled", "verdict_counts", "VERDICTS"]
+           "seeds_param", "SerialExecutor", "spec_key", "styled", "usable_cores", "verdict_counts", "VERDICTS",
+           "WorkerPool", "WORKERS", "workers_param"]

@@ -24,6 +24,7 @@ from ..kit import (
     profile_param,
     resolve_device,
     seeds_param,
+    workers_param,
 )
 
 #: Per profile: the main multi-round n (S-TL-p0.5-n; the paper reports 11), the n of the sweeps of
@@ -115,6 +116,7 @@ PARAMS = Params("chapter 1", (
     Param("batch_size", "int", "images per step (paper: 128)",
           default=profile_default(PROTOCOLS, "batch_size"), low=1, high=65_536),
     device_param(),
+    workers_param(),
     data_root_param(),
     *clip_params(),
 ), checks=(_methods_and_rounds_fit,
@@ -150,6 +152,7 @@ class Ch1Config(DeclaredConfig):
     data_root: str | None
     model: str | None = None
     pretrained: str | None = None
+    workers: int = 1
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch1Config":
@@ -159,7 +162,8 @@ class Ch1Config(DeclaredConfig):
                    min(sw["sweep_rounds"], c.iterations), c.rounds_grid, c.lr_grid, c.epoch_scales, c.orders, c.lr,
                    c.batch_size, min(proto.warmup, c.iterations), c.iterations, ALPHA_GRIDS[c.profile],
                    proto.val_per_class,
-                   sw["test_per_class"], resolve_device(c.device), c.data_root, c.model, c.pretrained)
+                   sw["test_per_class"], resolve_device(c.device), c.data_root, c.model, c.pretrained,
+                   c.workers)
 
     @property
     def tasks(self) -> tuple[str, ...]:

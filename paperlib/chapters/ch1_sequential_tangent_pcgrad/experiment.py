@@ -14,7 +14,7 @@ import pandas as pd
 
 from ...clip_tasks import task_data
 from ...config import check_choice
-from ...finetune import PROTOCOLS, FinetuneConfig, finetune
+from ...finetune import PROTOCOLS, FinetuneConfig
 from ...models.clip import ClipBundle
 from ...sequential import (
     Sequencer,
@@ -30,7 +30,7 @@ from ...sequential import (
 )
 from ...store import cached_run
 from ..clip_chapter import ClipChapter
-from ..kit import run_grid
+from ..kit import SerialExecutor, run_grid
 from .config import Ch1Config
 
 
@@ -71,9 +71,7 @@ class Chapter1(ClipChapter):
         """Each target fine-tuned alone from θ0, standard and linearized, per seed (B-Stand's and
         B-TL's ingredients; on the embedded profile these are chapter 5's runs)."""
         jobs = [(p, s, t) for p in ("non_linear", "linearized") for s in self.cfg.seeds for t in self.cfg.targets]
-        done = run_grid(partial(finetune, bundle=self.bundle, progress=False, device=self.cfg.device),
-                        [self.finetune_config(t, p, s) for p, s, t in jobs], executor=self.executor,
-                        desc="single-task runs", progress=self.progress)
+        done = self.finetune_all([self.finetune_config(t, p, s) for p, s, t in jobs], desc="single-task runs")
         rows = []
         for (p, s, t), run in zip(jobs, done):
             self.single[(p, s, t)] = run
@@ -128,14 +126,19 @@ class Chapter1(ClipChapter):
                 out.append(dict(method=method, seed=seed, alpha=res["alpha"], test=res["test"]))
         return out
 
+    def sequence_specs(self) -> list[SequenceSpec]:
+        """Table 3's sequential methods per seed."""
+        return [self.spec(m, s) for m in self.cfg.methods if parse_method(m).family == "sequential"
+                for s in self.cfg.seeds]
+
     def sequences(self) -> list[dict]:
         """The sequential methods per seed (kind ``ch1_sequence``)."""
-        specs = [self.spec(m, s) for m in self.cfg.methods if parse_method(m).family == "sequential"
-                 for s in self.cfg.seeds]
-        return self.sequencer.run_all(specs, desc="sequential runs")
+        return self._run_sequences(self.sequence_specs(), desc="sequential runs")
 
     def results(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(long table method/seed/task/role/accuracy, per-run extras: α or segments)."""
+        """(long table method/seed/task/role/accuracy, per-run extras: α or segments). With workers,
+        first trains everything the chapter shows in one pass (:meth:`train_sequences`)."""
+        self.train_sequences()
         zs = self.zero_shot()
         rows, extras = [], []
         role = {**{t: "target" for t in self.cfg.targets}, **{t: "reference" for t in self.cfg.references}}
@@ -155,20 +158,62 @@ class Chapter1(ClipChapter):
         acc["method"] = pd.Categorical(acc.method, [m for m in self.cfg.methods if m in set(acc.method)])
         return acc, pd.DataFrame(extras)
 
+    def train_sequences(self) -> None:
+        """With workers: train every sequence the chapter shows (Table 3's methods, Table 4's orders,
+        the sweeps of Figs. 3–5) and the forgetting trajectory in one pass over the workers, the
+        costliest jobs first, so that no worker waits for the other between the parts; the later calls
+        load them. Parts whose specs do not build (a sweep that does not fit the protocol) are left to
+        raise in their own cell. Without workers, nothing: each part trains when it is asked for."""
+        if not self.pool.parallel:
+            return
+        specs = self.sequence_specs()
+        for part in (lambda: self._order_specs()[2], *(lambda k=k: self._sweep_specs(k)[1]
+                                                        for k in ("rounds", "lr", "epochs"))):
+            try:
+                specs += part()
+            except ValueError:
+                pass
+        pending = [s for s in specs if not self.sequencer.is_cached(s)]
+        jobs = [("sequences", f) for f in self.sequencer.families(pending)]
+        if "S-TL" in self.cfg.methods:
+            trajectory = self.spec("S-TL", self.cfg.seeds[0])
+            if not self.sequencer.has_trajectory(trajectory):
+                jobs.insert(0, ("trajectory", (trajectory,)))
+        executor = self.pool.executor() if len(jobs) > 1 else None
+        if executor is not None:
+            run_grid(partial(_sequences_in_worker, self.cfg), jobs, executor=executor, desc="sequences on workers",
+                     progress=self.progress)
+
+    def _run_sequences(self, specs: list[SequenceSpec], desc: str) -> list[dict]:
+        """The sequencer's results of ``specs``; with workers, the uncached ones are first trained on
+        them, one job per group of specs sharing a first segment (:meth:`Sequencer.families`)."""
+        pending = [s for s in specs if not self.sequencer.is_cached(s)]
+        families = self.sequencer.families(pending)
+        executor = self.pool.executor() if len(families) > 1 else None
+        if executor is not None:
+            run_grid(partial(_sequences_in_worker, self.cfg), [("sequences", f) for f in families],
+                     executor=executor, desc=desc, progress=self.progress)
+        return self.sequencer.run_all(specs, desc=desc)
+
     # -- Table 4 and Figs. 3–5 ----------------------------------------------------------------------
     def orders(self, method: str = "S-TL-p0.5") -> pd.DataFrame:
         """Table 4: ``method`` over training orders (all 24, or a seeded sample that always includes
         the curriculum order), first seed; one row per order with tgt/ref/all."""
+        orders, cur, specs = self._order_specs(method)
+        results = self._run_sequences(specs, desc="training orders")
+        return pd.DataFrame([dict(order=" → ".join(o), curriculum=o == cur,
+                                  **summarize(r["test"], self.cfg.targets, self.cfg.references))
+                             for o, r in zip(orders, results)])
+
+    def _order_specs(self, method: str = "S-TL-p0.5") -> tuple[list[tuple[str, ...]], tuple[str, ...],
+                                                                list[SequenceSpec]]:
         seed = self.cfg.seeds[0]
         cur = self.curriculum(seed)
         orders = all_orders(self.cfg.targets)
         if self.cfg.n_orders is not None and self.cfg.n_orders < len(orders):
             rest = [o for o in orders if o != cur]
             orders = [cur] + random.Random(seed).sample(rest, self.cfg.n_orders - 1)
-        results = self.sequencer.run_all([self.spec(method, seed, order=o) for o in orders], desc="training orders")
-        return pd.DataFrame([dict(order=" → ".join(o), curriculum=o == cur,
-                                  **summarize(r["test"], self.cfg.targets, self.cfg.references))
-                             for o, r in zip(orders, results)])
+        return orders, cur, [self.spec(method, seed, order=o) for o in orders]
 
     def forgetting(self, method: str = "S-TL") -> pd.DataFrame:
         """Test accuracy of every task after each task of ``method``'s sequence (first seed, curriculum
@@ -182,19 +227,8 @@ class Chapter1(ClipChapter):
         """Fig. 3 (``"rounds"``: S-TL-p0.5-n over n), Fig. 4 (``"lr"``) and Fig. 5 (``"epochs"``:
         every task's iterations × a multiplier), both at S-TL-p0.5-{sweep_rounds}; first seed."""
         c = self.cfg
-        seed = c.seeds[0]
-        check_choice(kind, ("rounds", "lr", "epochs"), "sweep")
-        base = f"S-TL-p0.5-{c.sweep_rounds}" if c.sweep_rounds > 1 else "S-TL-p0.5"
-        if kind == "rounds":
-            values = list(c.rounds_grid)
-            specs = [self.spec(f"S-TL-p0.5-{n}" if n > 1 else "S-TL-p0.5", seed) for n in values]
-        elif kind == "lr":
-            values = list(c.lr_grid)
-            specs = [self.spec(base, seed, lr=v) for v in values]
-        else:
-            values = list(c.epoch_scales)
-            specs = [self.spec(base, seed, scale=v) for v in values]
-        results = self.sequencer.run_all(specs, desc=f"sweep over {kind}")
+        values, specs = self._sweep_specs(kind)
+        results = self._run_sequences(specs, desc=f"sweep over {kind}")
         rows = []
         for v, spec, r in zip(values, specs, results):
             row = dict(value=v, **summarize(r["test"], c.targets, c.references))
@@ -202,6 +236,38 @@ class Chapter1(ClipChapter):
                 row["iterations per task"] = int(np.mean([n for _, n in spec.iterations]))
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def _sweep_specs(self, kind: str) -> tuple[list, list[SequenceSpec]]:
+        c = self.cfg
+        seed = c.seeds[0]
+        check_choice(kind, ("rounds", "lr", "epochs"), "sweep")
+        base = f"S-TL-p0.5-{c.sweep_rounds}" if c.sweep_rounds > 1 else "S-TL-p0.5"
+        if kind == "rounds":
+            values = list(c.rounds_grid)
+            return values, [self.spec(f"S-TL-p0.5-{n}" if n > 1 else "S-TL-p0.5", seed) for n in values]
+        if kind == "lr":
+            values = list(c.lr_grid)
+            return values, [self.spec(base, seed, lr=v) for v in values]
+        values = list(c.epoch_scales)
+        return values, [self.spec(base, seed, scale=v) for v in values]
+
+
+#: A worker's sequencer per configuration (the model and test sets), built once per process.
+_WORKER_SEQUENCERS: dict[str, Sequencer] = {}
+
+
+def _sequences_in_worker(cfg: Ch1Config, job: tuple[str, tuple[SequenceSpec, ...]]) -> None:
+    """A worker process's job, computed into the run cache: ``("sequences", family)`` trains a group
+    of sequences (:meth:`Sequencer.families`), ``("trajectory", (spec,))`` a forgetting trajectory."""
+    key = repr(cfg)
+    if key not in _WORKER_SEQUENCERS:
+        chapter = ClipChapter(cfg, progress=False, executor=SerialExecutor())
+        _WORKER_SEQUENCERS[key] = Sequencer(chapter.bundle, chapter.test_sets, cfg.device, progress=False)
+    kind, specs = job
+    if kind == "trajectory":
+        _WORKER_SEQUENCERS[key].trajectory(specs[0])
+    else:
+        _WORKER_SEQUENCERS[key].run_all(list(specs))
 
 
 __all__ = ["Chapter1"]

@@ -24,6 +24,7 @@ from ..kit import (
     profile_param,
     resolve_device,
     seeds_param,
+    workers_param,
 )
 
 #: Default widths and seeds per profile. ``embedded`` runs one seed: the full grid at 3 seeds would
@@ -62,6 +63,7 @@ PARAMS = Params("chapter 4", (
     Param("batch_size", "int", "images per step (paper: 128)",
           default=profile_default(PROTOCOLS, "batch_size"), low=2, high=65_536),
     device_param(),
+    workers_param(),
     data_root_param(),
 ), checks=(_widths_have_whole_channels, paper_data_check("domains")))
 
@@ -81,13 +83,14 @@ class Ch4Config(DeclaredConfig):
     protocol: MDLProtocol
     device: str
     data_root: str | None
+    workers: int = 1
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch4Config":
         paper = dict(zip(benchmark("ch4_trio", c.profile), benchmark("ch4_trio", "paper")))
         proto = replace(PROTOCOLS[c.profile], single_epochs=c.epochs, lr=c.lr, batch_size=c.batch_size)
         return cls(c.profile, c.domains, {d: paper.get(d, d) for d in c.domains}, tuple(sorted(c.widths)),
-                   c.weightings, c.seeds, proto, resolve_device(c.device), c.data_root)
+                   c.weightings, c.seeds, proto, resolve_device(c.device), c.data_root, c.workers)
 
     @property
     def pairs(self) -> list[tuple[str, str]]:

@@ -11,9 +11,9 @@ from functools import partial
 
 import pandas as pd
 
-from ...mdl import DomainData, RunSpec, load_domain, probe_features, probe_images, run, unbits
+from ...mdl import DomainData, RunSpec, is_cached, load_domain, probe_features, probe_images, run, unbits
 from ...metrics import linear_cka, transfer_scores
-from ..kit import run_grid
+from ..kit import SerialExecutor, WorkerPool, run_grid
 from .config import Ch4Config
 
 
@@ -23,7 +23,7 @@ class Chapter4:
     def __init__(self, cfg: Ch4Config, progress: bool = True, executor: Executor | None = None):
         self.cfg = cfg
         self.progress = progress
-        self.executor = executor
+        self.pool = WorkerPool(cfg.workers, executor)
         self.data: dict[str, DomainData] = {d: load_domain(d, cfg.profile, cfg.protocol, cfg.data_root)
                                             for d in cfg.domains}
         counts = {d: x.n_classes for d, x in self.data.items()}
@@ -47,11 +47,21 @@ class Chapter4:
     def results(self) -> dict[RunSpec, dict]:
         """Train (or load) every model of the grid, with a progress bar over the runs."""
         if self._results is None:
-            specs = self.specs()
-            done = run_grid(partial(run, data=self.data, device=self.cfg.device, probe=self.probe), specs,
-                            executor=self.executor, desc="chapter 4 grid", progress=self.progress)
-            self._results = dict(zip(specs, done))
+            self._results = self.train(self.specs())
         return self._results
+
+    def train(self, specs: list[RunSpec]) -> dict[RunSpec, dict]:
+        """Train (or load) the models of ``specs``. With workers, the uncached ones are trained first
+        on them (the costliest first), then all load here."""
+        pending = [s for s in specs if not is_cached(s)]
+        executor = self.pool.executor() if pending else None
+        if executor is not None:
+            pending.sort(key=lambda s: -len(s.domains) * s.width ** 2)
+            run_grid(partial(_run_in_worker, self.cfg), pending, executor=executor, desc="chapter 4 grid",
+                     progress=self.progress)
+        done = run_grid(partial(run, data=self.data, device=self.cfg.device, probe=self.probe), specs,
+                        desc="chapter 4 grid", progress=self.progress and executor is None)
+        return dict(zip(specs, done))
 
     def independent(self) -> pd.DataFrame:
         """One row per independent model: seed, width, params, domain, acc."""
@@ -104,6 +114,19 @@ class Chapter4:
                     rows.append(dict(seed=s.seed, width=s.width, weighting=s.weighting, pair=" & ".join(s.domains),
                                      domain=d, epoch=epoch, weight=w))
         return pd.DataFrame(rows)
+
+
+#: A worker's chapter per configuration (its data and probe images), built once per process.
+_WORKER_CHAPTERS: dict[str, Chapter4] = {}
+
+
+def _run_in_worker(cfg: Ch4Config, spec: RunSpec) -> None:
+    """One model of the grid trained into the run cache by a worker process."""
+    key = repr(cfg)
+    if key not in _WORKER_CHAPTERS:
+        _WORKER_CHAPTERS[key] = Chapter4(cfg, progress=False, executor=SerialExecutor())
+    chapter = _WORKER_CHAPTERS[key]
+    run(spec, chapter.data, device=cfg.device, probe=chapter.probe)
 
 
 __all__ = ["Chapter4"]

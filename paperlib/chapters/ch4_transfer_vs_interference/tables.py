@@ -6,7 +6,9 @@ of ch4 Sec. 4.1."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,42 @@ from .config import METRICS, SHORT, WEIGHTING_LABELS, Ch4Config
 
 #: The significance level of every test of the chapter (ch4 Sec. 4.1: "α = 0.05").
 SIGNIFICANCE = 0.05
+
+#: The chapter's premise gate (issue 13): independent test accuracy, averaged over domains (and seeds),
+#: must not fall from one width to the next wider one by more than this many points. The paper's
+#: Table S2 rises with width in every domain; one point is about 5 of our 500 test images per domain.
+WIDTH_FALL_TOLERANCE = 1.0
+
+#: Where ``scripts/width_gate.py --out`` records its measurements (chapter 4's table of them).
+WIDTH_RECORDS = Path(__file__).resolve().parents[3] / "book" / "regime" / "ch4"
+
+
+def width_gate(single: pd.DataFrame, tolerance: float = WIDTH_FALL_TOLERANCE) -> pd.DataFrame:
+    """The premise gate on independent models (columns ``width``, ``acc``; other columns ignored):
+    per width, the mean test accuracy, its change from the next narrower width, and whether that is
+    a fall of more than ``tolerance`` points. The gate is met when no width falls."""
+    mean = single.groupby("width").acc.mean().sort_index()
+    change = mean.diff()
+    return pd.DataFrame({"accuracy": mean.values, "change": change.values, "falls": (change < -tolerance).values},
+                        index=pd.Index([f"{w:g}x" for w in mean.index], name="width"))
+
+
+def width_records(folder: Path = WIDTH_RECORDS) -> pd.DataFrame:
+    """The recorded width-gate measurements (``*.json`` in ``folder``, written by
+    ``scripts/width_gate.py --out``): one row per (record, single-domain epochs) with the mean
+    independent accuracy per width, whether the gate is met, the seconds the independent models took
+    and the record's date and commit. An unreadable record raises ``ValueError`` naming the file."""
+    rows = []
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            r = json.loads(path.read_text())
+            for sweep in r["sweeps"]:
+                gate = width_gate(pd.DataFrame(sweep["rows"]))
+                rows.append({"epochs": sweep["epochs"], **gate.accuracy.to_dict(), "gate met": not gate.falls.any(),
+                             "seconds": sweep["seconds"], "record": f"{r['date']} · {r['commit']}"})
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{path}: not a width-gate record written by scripts/width_gate.py ({err})") from None
+    return pd.DataFrame(rows)
 
 
 def _mean_std(values) -> str:

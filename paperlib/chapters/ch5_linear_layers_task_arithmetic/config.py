@@ -27,6 +27,7 @@ from ..kit import (
     profile_param,
     resolve_device,
     seeds_param,
+    workers_param,
 )
 
 #: The paper's pairs of Fig. 4 (DTD–SUN397) and Fig. 7 (Cars–RESISC45), by their embedded stand-ins.
@@ -97,6 +98,7 @@ PARAMS = Params("chapter 5", (
     Param("xi_points", "int", "test images per task on which ξ is measured",
           default=lambda p: EVAL_SIZES[p]["xi_points"], low=1, high=1_000_000),
     device_param(),
+    workers_param(),
     data_root_param(),
     *clip_params(),
 ), checks=(paper_data_check("tasks"),))
@@ -125,6 +127,7 @@ class Ch5Config(DeclaredConfig):
     data_root: str | None
     model: str | None = None
     pretrained: str | None = None
+    workers: int = 1
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch5Config":
@@ -132,7 +135,7 @@ class Ch5Config(DeclaredConfig):
         return cls(c.profile, c.tasks, c.paradigms, c.variants, c.seeds, c.iterations, c.lr, c.batch_size,
                    c.alpha_grid, tuple(float(a) for a in np.linspace(-2, 2, c.xi_grid_size)), c.xi_points,
                    PROTOCOLS[c.profile].val_per_class, pairs, resolve_device(c.device), c.data_root, c.model,
-                   c.pretrained)
+                   c.pretrained, c.workers)
 
     def summary(self) -> str:
         return (f"profile {self.profile}: {len(self.tasks)} tasks, paradigms {', '.join(self.paradigms)}, "

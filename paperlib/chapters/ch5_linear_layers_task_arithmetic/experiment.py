@@ -13,14 +13,15 @@ import torch
 from tqdm.auto import tqdm
 
 from ...arithmetic import EditedEncoder, disentanglement, evaluate, task_addition
+from ...batched import STEP_COST
 from ...clip_tasks import EvalSet
-from ...finetune import FinetuneRun, finetune
+from ...finetune import FinetuneRun
 from ...models.clip import ClipBundle
 from ...reference import CH5_TABLE1
-from ...store import cached_run
+from ...store import cached_result, cached_run
 from ...task_vectors import cosine_matrix
 from ..clip_chapter import ClipChapter
-from ..kit import run_grid
+from ..kit import SerialExecutor, run_grid
 from .config import Ch5Config
 
 
@@ -62,8 +63,7 @@ class Chapter5(ClipChapter):
             seeds = self.cfg.seeds if variant in (None, 1) else self.cfg.seeds[:1]
             jobs += [(paradigm, variant, s, t) for s in seeds for t in self.cfg.tasks]
         configs = [self.cfg.run_config(task, paradigm, seed, variant) for paradigm, variant, seed, task in jobs]
-        done = run_grid(partial(finetune, bundle=self.bundle, progress=False, device=self.cfg.device), configs,
-                        executor=self.executor, desc="fine-tuning runs", progress=self.progress)
+        done = self.finetune_all(configs, desc="fine-tuning runs")
         rows = []
         for (paradigm, variant, seed, task), run in zip(jobs, done):
             self.runs[(setting_name(paradigm, variant), seed, task)] = run
@@ -86,23 +86,33 @@ class Chapter5(ClipChapter):
 
     # -- Table 1 / Table 2 ---------------------------------------------------------------------------
     def task_addition(self) -> pd.DataFrame:
-        """Task addition per (setting, seed): α, absolute and normalized test accuracy."""
-        rows = []
-        for setting, seed in tqdm(sorted({(s, sd) for s, sd, _ in self.runs}), desc="task addition",
-                                  disable=not self.progress):
-            single_val = {t: self.runs[(setting, seed, t)].val_accuracy for t in self.cfg.tasks}
-            single_test = {t: self.runs[(setting, seed, t)].test_accuracy for t in self.cfg.tasks}
+        """Task addition per (setting, seed): α, absolute and normalized test accuracy. The uncached
+        ones are computed first on the chapter's workers (the linearized, costliest, first)."""
+        combos = sorted({(s, sd) for s, sd, _ in self.runs})
+        pending = [c for c in combos if cached_result("ch5_task_addition", self._addition_key(*c)) is None]
+        executor = self.pool.executor() if pending else None
+        if executor is not None:
+            pending.sort(key=lambda c: -STEP_COST[parse_setting(c[0])[0]])
+            run_grid(partial(_addition_in_worker, self.cfg), pending, executor=executor, desc="task addition",
+                     progress=self.progress)
+        return pd.DataFrame([self._addition(setting, seed)
+                             for setting, seed in tqdm(combos, desc="task addition", disable=not self.progress)])
 
-            def compute(setting=setting, seed=seed, single_val=single_val, single_test=single_test):
-                return task_addition(self._edited(setting, seed), self.val_sets, self.test_sets, single_val,
-                                     single_test, self.cfg.alpha_grid)
-            key = {**self._key(setting, seed), "alpha_grid": list(self.cfg.alpha_grid),
-                   "val_per_class": self.cfg.val_per_class}
-            res = cached_run("ch5_task_addition", key, compute)
-            rows.append(dict(setting=setting, seed=seed, alpha=res["alpha"], absolute=res["absolute"],
-                             normalized=res["normalized"], single_task=float(np.mean(list(single_test.values()))),
-                             val_curve=res["val_curve"], per_task=res["test"]))
-        return pd.DataFrame(rows)
+    def _addition_key(self, setting: str, seed: int) -> dict:
+        return {**self._key(setting, seed), "alpha_grid": list(self.cfg.alpha_grid),
+                "val_per_class": self.cfg.val_per_class}
+
+    def _addition(self, setting: str, seed: int) -> dict:
+        single_val = {t: self.runs[(setting, seed, t)].val_accuracy for t in self.cfg.tasks}
+        single_test = {t: self.runs[(setting, seed, t)].test_accuracy for t in self.cfg.tasks}
+
+        def compute():
+            return task_addition(self._edited(setting, seed), self.val_sets, self.test_sets, single_val,
+                                 single_test, self.cfg.alpha_grid)
+        res = cached_run("ch5_task_addition", self._addition_key(setting, seed), compute)
+        return dict(setting=setting, seed=seed, alpha=res["alpha"], absolute=res["absolute"],
+                    normalized=res["normalized"], single_task=float(np.mean(list(single_test.values()))),
+                    val_curve=res["val_curve"], per_task=res["test"])
 
     # -- Fig. 4 / 7 and Fig. 5 -----------------------------------------------------------------------
     def disentanglement(self, seed: int | None = None) -> dict:
@@ -156,6 +166,20 @@ class Chapter5(ClipChapter):
             vectors = [self.runs[(setting, seed, t)].task_vector() for t in self.cfg.tasks]
             out[paradigm] = pd.DataFrame(cosine_matrix(vectors), index=self.cfg.tasks, columns=self.cfg.tasks)
         return out
+
+
+#: A worker's chapter per configuration, built once per process (:func:`_addition_in_worker`).
+_WORKER_CHAPTERS: dict[Ch5Config, Chapter5] = {}
+
+
+def _addition_in_worker(cfg: Ch5Config, combo: tuple[str, int]) -> None:
+    """One task addition computed into the run cache by a worker process, on the chapter's runs
+    (cached by then) loaded once per process."""
+    if cfg not in _WORKER_CHAPTERS:
+        chapter = Chapter5(cfg, progress=False, executor=SerialExecutor())
+        chapter.train_all()
+        _WORKER_CHAPTERS[cfg] = chapter
+    _WORKER_CHAPTERS[cfg]._addition(*combo)
 
 
 __all__ = ["Chapter5", "parse_setting", "reference_model", "setting_name"]
