@@ -166,13 +166,15 @@ def test_width_gate_flags_a_fall_in_mean_independent_accuracy():
 def test_width_records_tabulate_each_sweep_and_name_a_bad_file(tmp_path):
     rows = [dict(width=w, domain=d, acc=a) for w, a in ((1.0, 50.0), (2.0, 40.0)) for d in ("a", "b")]
     record = dict(label="x", date="2026-12-02", commit="abc", workers=2, protocol="p",
-                  sweeps=[dict(epochs=4, seconds=10.0, rows=rows),
+                  sweeps=[dict(epochs=4, seconds=0.0, rows=rows),
                           dict(epochs=8, seconds=20.0, rows=[{**r, "acc": r["acc"] + 20 * (r["width"] == 2.0)}
                                                              for r in rows])])
     (tmp_path / "widths.json").write_text(json.dumps(record))
     t = ch4.width_records(tmp_path)
     assert t.epochs.tolist() == [4, 8] and t["gate met"].tolist() == [False, True]
     assert t["2x"].tolist() == [40.0, 60.0] and t.record.iloc[0] == "2026-12-02 · abc"
+    assert t["change at widest"].tolist() == [-10.0, 10.0]
+    assert math.isnan(t.seconds.iloc[0]) and t.seconds.iloc[1] == 20.0  # loaded from the cache, then trained
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ValueError, match="bad.json"):
         ch4.width_records(tmp_path)

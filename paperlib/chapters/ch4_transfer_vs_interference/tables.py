@@ -44,16 +44,20 @@ def width_gate(single: pd.DataFrame, tolerance: float = WIDTH_FALL_TOLERANCE) ->
 def width_records(folder: Path = WIDTH_RECORDS) -> pd.DataFrame:
     """The recorded width-gate measurements (``*.json`` in ``folder``, written by
     ``scripts/width_gate.py --out``): one row per (record, single-domain epochs) with the mean
-    independent accuracy per width, whether the gate is met, the seconds the independent models took
-    and the record's date and commit. An unreadable record raises ``ValueError`` naming the file."""
+    independent accuracy per width, whether the gate is met, the widest width's change from the next
+    narrower one, the seconds the independent models took (NaN where they were loaded from the run
+    cache, not trained) and the record's date and commit. An unreadable record raises ``ValueError``
+    naming the file."""
     rows = []
     for path in sorted(Path(folder).glob("*.json")):
         try:
             r = json.loads(path.read_text())
             for sweep in r["sweeps"]:
                 gate = width_gate(pd.DataFrame(sweep["rows"]))
+                seconds = sweep["seconds"] if sweep["seconds"] >= 1 else float("nan")  # loaded, not trained
                 rows.append({"epochs": sweep["epochs"], **gate.accuracy.to_dict(), "gate met": not gate.falls.any(),
-                             "seconds": sweep["seconds"], "record": f"{r['date']} · {r['commit']}"})
+                             "change at widest": gate.change.iloc[-1], "seconds": seconds,
+                             "record": f"{r['date']} · {r['commit']}"})
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"{path}: not a width-gate record written by scripts/width_gate.py ({err})") from None
     return pd.DataFrame(rows)
