@@ -47,7 +47,7 @@ notebooks-smoke: $(STAMP)
 test: lint unit notebooks-smoke
 
 # Speed and memory of the fine-tuning paradigms (ch5), gradient calibration (ch1) and runs trained together
-# (paperlib.batched); writes book/bench/{linearization,calibration,together}.json, which
+# (paperlib.batched) and on worker processes; writes book/bench/{linearization,calibration,together,workers}.json, which
 # the book's appendix shows. Uses a GPU when one is present.
 bench: $(STAMP)
 	python -m paperlib.bench --out book/bench/linearization.json

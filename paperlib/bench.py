@@ -356,6 +356,76 @@ def run_together(out: Path, steps: int = 10, quick: bool = False) -> dict:
     return result
 
 
+def _lone_steps(paradigm: str, steps: int, batch: int, classes: int = 10) -> tuple[float, float]:
+    """Build one run of the shipped tiny model, take 2 warm-up training steps, then ``steps`` timed
+    ones; returns the loop's (start, end) wall-clock times (``time.time``, comparable across
+    processes). Module-level so that a worker process can run it (:func:`measure_workers`)."""
+    from .clip_tasks import build_encoder, trainable_parameters
+    from .finetune import backward_step
+    from .models.clip import ClassificationHead, ImageClassifier, load_clip
+
+    bundle = load_clip("embedded")
+    torch.manual_seed(0)
+    encoder, names = build_encoder(bundle, paradigm, 1 if paradigm == "linear_only" else None)
+    head = ClassificationHead(100 * F.normalize(torch.randn(classes, bundle.model.visual.output_dim), dim=-1))
+    model = ImageClassifier(encoder, head).train()
+    params = trainable_parameters(encoder, names)
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.1)
+    x, y = torch.rand(batch, 3, 32, 32), torch.randint(0, classes, (batch,))
+    for _ in range(2):
+        backward_step(F.cross_entropy(model(x), y), opt, params, 1.0)
+    start = time.time()
+    for _ in range(steps):
+        backward_step(F.cross_entropy(model(x), y), opt, params, 1.0)
+    return start, time.time()
+
+
+def measure_workers(paradigms: tuple[str, ...] = ("non_linear", "linearized", "linear_only"), workers: int = 2,
+                    steps: int = 20, batch: int | None = None) -> list[dict]:
+    """Runs trained side by side on worker processes (:class:`paperlib.chapters.kit.WorkerPool`, each
+    with the cores shared out) against the same runs one after another in this process (all cores):
+    per paradigm, ``workers`` lone runs of ``steps`` training steps of the shipped tiny model at the
+    embedded protocol's batch. ``speedup`` is the serial seconds over the side-by-side wall time (from
+    the first worker's loop start to the last one's end; process start and model building excluded)."""
+    from .chapters.kit import WorkerPool, usable_cores
+    from .finetune import PROTOCOLS
+
+    batch = PROTOCOLS["embedded"].batch_size if batch is None else batch
+    pool = WorkerPool(workers)
+    rows = []
+    try:
+        ex = pool.executor()
+        list(ex.map(_lone_steps, ["linear_only"] * workers, [1] * workers, [batch] * workers))  # start the workers
+        for paradigm in paradigms:
+            serial = sum(end - start for start, end in (_lone_steps(paradigm, steps, batch) for _ in range(workers)))
+            spans = list(ex.map(_lone_steps, [paradigm] * workers, [steps] * workers, [batch] * workers))
+            side = max(e for _, e in spans) - min(s for s, _ in spans)
+            rows.append(dict(paradigm=paradigm, runs=workers, steps=steps, batch=batch, cores=usable_cores(),
+                             serial_seconds=serial, side_by_side_seconds=side, speedup=serial / side))
+    finally:
+        pool.shutdown()
+    return rows
+
+
+def workers_markdown(result: dict) -> str:
+    rows = [f"| {r['paradigm']} | {r['runs']} × {r['steps']} steps | {r['serial_seconds']:.1f} | "
+            f"{r['side_by_side_seconds']:.1f} | {r['speedup']:.2f}× |" for r in result["rows"]]
+    return _table(result, f"; the shipped tiny model at batch {result['rows'][0]['batch']}, lone runs: one after "
+                  f"another in one process with all {result['rows'][0]['cores']} cores, or side by side on as many "
+                  "worker processes with the cores shared out.",
+                  ["paradigm", "runs", "one process (s)", "worker processes (s)", "speed-up"], rows)
+
+
+def run_workers(out: Path, steps: int = 20, quick: bool = False) -> dict:
+    """Worker processes against one process, the three paradigms, CPU."""
+    result = {**_machine(), "rows": measure_workers(("non_linear",) if quick else
+                                                    ("non_linear", "linearized", "linear_only"), steps=steps)}
+    atomic_write_json(result, out)
+    with atomic_path(out.with_suffix(".md")) as tmp:
+        tmp.write_text(workers_markdown(result))
+    return result
+
+
 def run(out: Path, steps: int = 10, quick: bool = False) -> dict:
     from tqdm.auto import tqdm
 
@@ -380,7 +450,9 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--calibration-out", type=Path, default=Path("book/bench/calibration.json"))
     parser.add_argument("--together-out", type=Path, default=Path("book/bench/together.json"))
-    parser.add_argument("--only", choices=("paradigms", "calibration", "together"), help="run one of the benchmarks")
+    parser.add_argument("--workers-out", type=Path, default=Path("book/bench/workers.json"))
+    parser.add_argument("--only", choices=("paradigms", "calibration", "together", "workers"),
+                        help="run one of the benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny model only")
     args = parser.parse_args(argv)
     if args.steps < 1:
@@ -391,6 +463,8 @@ def main(argv=None) -> None:
         print(calibration_markdown(run_calibration(args.calibration_out, args.steps, args.quick)))
     if args.only in (None, "together"):
         print(together_markdown(run_together(args.together_out, args.steps, args.quick)))
+    if args.only in (None, "workers"):
+        print(workers_markdown(run_workers(args.workers_out, 2 * args.steps, args.quick)))
 
 
 if __name__ == "__main__":

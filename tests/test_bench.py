@@ -51,3 +51,14 @@ def test_runs_together_rows_and_table():
     table = bench.together_markdown({"date": "d", "machine": "x", "torch": "t", "threads": 2, "gpu": None,
                                      "rows": rows})
     assert table.count("\n| linear_only | cpu | 4 |") == 2
+
+
+def test_runs_side_by_side_on_workers_rows_and_table():
+    start, end = bench._lone_steps("linear_only", 1, batch=2)
+    assert end > start
+    rows = bench.measure_workers(("linear_only",), workers=2, steps=1, batch=2)
+    assert len(rows) == 1 and rows[0]["runs"] == 2 and rows[0]["side_by_side_seconds"] > 0
+    assert rows[0]["speedup"] == pytest.approx(rows[0]["serial_seconds"] / rows[0]["side_by_side_seconds"])
+    table = bench.workers_markdown({"date": "d", "machine": "x", "torch": "t", "threads": 2, "gpu": None,
+                                    "rows": rows})
+    assert "| linear_only | 2 × 1 steps |" in table and "worker processes (s)" in table
