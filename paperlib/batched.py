@@ -173,7 +173,7 @@ def training_units(configs: Sequence[FinetuneConfig], bundle: ClipBundle, *, tog
     can share a group); every other run alone."""
     groups: dict[tuple, list[FinetuneConfig]] = {}
     for c in dict.fromkeys(configs):  # each distinct run once
-        if cached_result("finetune", _identity(c, bundle), artifacts=("tau",)) is not None:
+        if cached_result("finetune", _identity(c, bundle)) is not None:  # finished; loading verifies its τ
             continue
         key = group_key(c) if c.paradigm in BATCHABLE else ("alone", c)
         groups.setdefault(key, []).append(c)

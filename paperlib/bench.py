@@ -295,6 +295,28 @@ def _machine() -> dict:
             "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
 
 
+def _random_head(classes: int, dim: int):
+    """A frozen classification head of ``classes`` random unit directions (scaled as CLIP's)."""
+    from .models.clip import ClassificationHead
+    return ClassificationHead(100 * F.normalize(torch.randn(classes, dim), dim=-1))
+
+
+def _lone_step(bundle, paradigm: str, batch: int, classes: int, device: str):
+    """One fine-tuning run of ``paradigm`` on random images and a random head: a callable taking one
+    training step (:func:`paperlib.finetune.train_loop`'s step)."""
+    from .clip_tasks import build_encoder, trainable_parameters
+    from .finetune import backward_step
+    from .models.clip import ImageClassifier
+
+    encoder, names = build_encoder(bundle, paradigm, 1 if paradigm == "linear_only" else None)
+    model = ImageClassifier(encoder, _random_head(classes, bundle.model.visual.output_dim)).to(device).train()
+    params = trainable_parameters(encoder, names)
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.1)
+    x = torch.rand(batch, 3, 32, 32, device=device)
+    y = torch.randint(0, classes, (batch,), device=device)
+    return lambda: backward_step(F.cross_entropy(model(x), y), opt, params, 1.0)
+
+
 def measure_together(ks: tuple[int, ...] = (1, 4, 8, 16), paradigm: str = "non_linear", batch: int | None = None,
                      steps: int = 10, device: str = "cpu", classes: int = 10) -> list[dict]:
     """Seconds per training step of one fine-tuning run alone (:func:`paperlib.finetune.train_loop`'s
@@ -302,31 +324,19 @@ def measure_together(ks: tuple[int, ...] = (1, 4, 8, 16), paradigm: str = "non_l
     model at the embedded protocol's batch, with random images and heads; ``speedup`` is K times the
     lone run's step over the K runs' step (how much faster a grid of K runs trains)."""
     from .batched import Together
-    from .clip_tasks import build_encoder, trainable_parameters
-    from .finetune import PROTOCOLS, backward_step
-    from .models.clip import ClassificationHead, ImageClassifier, load_clip
+    from .finetune import PROTOCOLS
+    from .models.clip import load_clip
 
     batch = PROTOCOLS["embedded"].batch_size if batch is None else batch
     bundle = load_clip("embedded")
     variant = 1 if paradigm == "linear_only" else None
     dim = bundle.model.visual.output_dim
     torch.manual_seed(0)
-
-    def head():
-        return ClassificationHead(100 * F.normalize(torch.randn(classes, dim), dim=-1))
-
-    encoder, names = build_encoder(bundle, paradigm, variant)
-    alone = ImageClassifier(encoder, head()).to(device).train()
-    params = trainable_parameters(encoder, names)
-    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.1)
-    x = torch.rand(batch, 3, 32, 32, device=device)
-    y = torch.randint(0, classes, (batch,), device=device)
-    lone = statistics.median(_time_steps(lambda: backward_step(F.cross_entropy(alone(x), y), opt, params, 1.0),
-                                         steps, 2, device))
+    lone = statistics.median(_time_steps(_lone_step(bundle, paradigm, batch, classes, device), steps, 2, device))
     rows = []
     for k in ks:
-        model = Together(bundle, paradigm, variant, [head() for _ in range(k)], lr=1e-3, weight_decay=0.1,
-                         grad_clip=1.0, device=device)
+        model = Together(bundle, paradigm, variant, [_random_head(classes, dim) for _ in range(k)], lr=1e-3,
+                         weight_decay=0.1, grad_clip=1.0, device=device)
         xs = torch.rand(k, batch, 3, 32, 32, device=device)
         ys = [torch.randint(0, classes, (batch,), device=device) for _ in range(k)]
         step = statistics.median(_time_steps(lambda m=model, a=xs, b=ys: m.step(a, b, 1e-3), steps, 2, device))
@@ -357,26 +367,19 @@ def run_together(out: Path, steps: int = 10, quick: bool = False) -> dict:
 
 
 def _lone_steps(paradigm: str, steps: int, batch: int, classes: int = 10) -> tuple[float, float]:
-    """Build one run of the shipped tiny model, take 2 warm-up training steps, then ``steps`` timed
-    ones; returns the loop's (start, end) wall-clock times (``time.time``, comparable across
-    processes). Module-level so that a worker process can run it (:func:`measure_workers`)."""
-    from .clip_tasks import build_encoder, trainable_parameters
-    from .finetune import backward_step
-    from .models.clip import ClassificationHead, ImageClassifier, load_clip
+    """Build one run of the shipped tiny model (:func:`_lone_step`), take 2 warm-up training steps,
+    then ``steps`` timed ones; returns the loop's (start, end) wall-clock times (``time.time``,
+    comparable across processes). Module-level so that a worker process can run it
+    (:func:`measure_workers`)."""
+    from .models.clip import load_clip
 
-    bundle = load_clip("embedded")
     torch.manual_seed(0)
-    encoder, names = build_encoder(bundle, paradigm, 1 if paradigm == "linear_only" else None)
-    head = ClassificationHead(100 * F.normalize(torch.randn(classes, bundle.model.visual.output_dim), dim=-1))
-    model = ImageClassifier(encoder, head).train()
-    params = trainable_parameters(encoder, names)
-    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.1)
-    x, y = torch.rand(batch, 3, 32, 32), torch.randint(0, classes, (batch,))
+    step = _lone_step(load_clip("embedded"), paradigm, batch, classes, "cpu")
     for _ in range(2):
-        backward_step(F.cross_entropy(model(x), y), opt, params, 1.0)
+        step()
     start = time.time()
     for _ in range(steps):
-        backward_step(F.cross_entropy(model(x), y), opt, params, 1.0)
+        step()
     return start, time.time()
 
 

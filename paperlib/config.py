@@ -14,6 +14,7 @@ work starts (DEVELOPERS.md, "Bad input").
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -131,3 +132,15 @@ def data_root() -> Path:
     if REPO_ROOT is not None:
         return REPO_ROOT / "data"
     return Path.home() / "data" / "paperlib"
+
+
+def git_commit() -> str | None:
+    """The repository's short commit (``+`` when tracked files have changes), or None outside git:
+    what a recorded measurement (``book/regime/``) says it was made with."""
+    try:
+        run = lambda *a: subprocess.run(["git", *a], capture_output=True, text=True, check=True).stdout  # noqa: E731
+        return run("rev-parse", "--short", "HEAD").strip() + ("+" if run("status", "--porcelain", "-uno").strip()
+                                                              else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+

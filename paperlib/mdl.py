@@ -359,8 +359,10 @@ def run_artifacts(spec: RunSpec) -> tuple[str, ...]:
 
 
 def is_cached(spec: RunSpec) -> bool:
-    """Whether :func:`run` of ``spec`` would only load (its record and artifacts verify)."""
-    return cached_result(spec.kind, spec.config(), artifacts=run_artifacts(spec)) is not None
+    """Whether ``spec``'s run has finished (its record verifies). Its artifacts are verified when
+    :func:`run` loads it, which recomputes a damaged one; checking them here too would read every
+    model twice on a warm render."""
+    return cached_result(spec.kind, spec.config()) is not None
 
 
 def run(spec: RunSpec, data: dict[str, DomainData], *, device: str = "cpu", probe: Tensor | None = None,

@@ -19,7 +19,6 @@ weights' checksum, the benchmark's tasks, the protocol, the commit and the time 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import time
 from pathlib import Path
 
@@ -44,6 +43,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     from paperlib.chapters import ch5_linear_layers_task_arithmetic as ch5
+    from paperlib.config import git_commit
     from paperlib.store import atomic_write_json
 
     given = {"profile": "embedded", "paradigms": "[non_linear, linear_only]", "variants": "[1]", "seeds": "[0]",
@@ -60,18 +60,8 @@ def main(argv=None) -> None:
     print(f"{time.perf_counter() - start:.0f} s")
     if args.out:
         record = ch5.attempt_record(cfg, runs, single, addition, gate, given, args.label,
-                                    time.perf_counter() - start, _commit())
+                                    time.perf_counter() - start, git_commit())
         atomic_write_json(record, args.out)
-
-
-def _commit() -> str | None:
-    """The repository's commit (``+`` when the working tree has changes), or None outside git."""
-    try:
-        run = lambda *a: subprocess.run(["git", *a], capture_output=True, text=True, check=True).stdout  # noqa: E731
-        return run("rev-parse", "--short", "HEAD").strip() + ("+" if run("status", "--porcelain", "-uno").strip()
-                                                              else "")
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 if __name__ == "__main__":

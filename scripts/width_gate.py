@@ -18,7 +18,6 @@ this measures the independent ones only, which the gate is about::
 from __future__ import annotations
 
 import argparse
-import subprocess
 import time
 from datetime import date
 from pathlib import Path
@@ -35,6 +34,7 @@ def main(argv=None) -> None:
     import pandas as pd
 
     from paperlib.chapters import ch4_transfer_vs_interference as ch4
+    from paperlib.config import git_commit
     from paperlib.store import atomic_write_json
 
     sweeps = []
@@ -55,10 +55,9 @@ def main(argv=None) -> None:
         print(gate.to_string(float_format=lambda v: f"{v:.1f}"))
         sweeps.append(dict(epochs=epochs, seconds=seconds, rows=rows))
     if args.out is not None:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(dict(label=args.label, date=date.today().isoformat(), commit=commit, workers=cfg.workers,
-                               protocol=str(cfg.protocol), sweeps=sweeps), args.out)
+        atomic_write_json(dict(label=args.label, date=date.today().isoformat(), commit=git_commit(),
+                               workers=cfg.workers, protocol=str(cfg.protocol), sweeps=sweeps), args.out)
         print(f"wrote {args.out}")
 
 

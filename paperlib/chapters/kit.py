@@ -594,11 +594,33 @@ class WorkerPool:
                                              initializer=_start_worker, initargs=(threads,))
         return self._pool
 
+    def prefetch(self, job: Callable[[S], Any], specs: Sequence[S], *, desc: str, progress: bool = True,
+                 min_jobs: int = 1) -> bool:
+        """Compute ``job`` of each spec on the workers (:func:`run_grid`), when jobs leave this process
+        and there are at least ``min_jobs``; returns whether it did. The caller then loads the results
+        from the run cache (or, without workers, computes them itself)."""
+        if not self.parallel or len(specs) < min_jobs:
+            return False
+        run_grid(job, specs, executor=self.executor(), desc=desc, progress=progress)
+        return True
+
     def shutdown(self) -> None:
         """Stop the local processes (a later grid starts new ones)."""
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+
+
+#: What this worker process has built for its jobs (:func:`worker_state`).
+_WORKER_STATE: dict[Any, Any] = {}
+
+
+def worker_state(key: Any, build: Callable[[], R]) -> R:
+    """What a worker process builds once and reuses for its later jobs (a chapter's model, data and
+    loaded runs), by ``key`` (a hashable form of the chapter's configuration)."""
+    if key not in _WORKER_STATE:
+        _WORKER_STATE[key] = build()
+    return _WORKER_STATE[key]
 
 
 class SerialExecutor(Executor):
@@ -658,4 +680,4 @@ __all__ = ["Claim", "claims_table", "clip_params", "Config", "data_root_param", 
            "fmt_ci", "injected_names", "judge", "judge_all", "lock_path", "LR_RANGE", "mean_ci", "paper_data_check",
            "paper_vs_ours", "Param", "Params", "profile_default", "profile_param", "resolve_device", "run_grid",
            "seeds_param", "SerialExecutor", "spec_key", "styled", "usable_cores", "verdict_counts", "VERDICTS",
-           "WorkerPool", "WORKERS", "workers_param"]
+           "WorkerPool", "WORKERS", "worker_state", "workers_param"]

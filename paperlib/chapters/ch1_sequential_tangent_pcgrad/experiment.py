@@ -30,7 +30,7 @@ from ...sequential import (
 )
 from ...store import cached_run
 from ..clip_chapter import ClipChapter
-from ..kit import SerialExecutor, run_grid
+from ..kit import SerialExecutor, worker_state
 from .config import Ch1Config
 
 
@@ -179,20 +179,16 @@ class Chapter1(ClipChapter):
             trajectory = self.spec("S-TL", self.cfg.seeds[0])
             if not self.sequencer.has_trajectory(trajectory):
                 jobs.insert(0, ("trajectory", (trajectory,)))
-        executor = self.pool.executor() if len(jobs) > 1 else None
-        if executor is not None:
-            run_grid(partial(_sequences_in_worker, self.cfg), jobs, executor=executor, desc="sequences on workers",
-                     progress=self.progress)
+        self.pool.prefetch(partial(_sequences_in_worker, self.cfg), jobs, desc="sequences on workers",
+                           progress=self.progress, min_jobs=2)
 
     def _run_sequences(self, specs: list[SequenceSpec], desc: str) -> list[dict]:
         """The sequencer's results of ``specs``; with workers, the uncached ones are first trained on
         them, one job per group of specs sharing a first segment (:meth:`Sequencer.families`)."""
         pending = [s for s in specs if not self.sequencer.is_cached(s)]
-        families = self.sequencer.families(pending)
-        executor = self.pool.executor() if len(families) > 1 else None
-        if executor is not None:
-            run_grid(partial(_sequences_in_worker, self.cfg), [("sequences", f) for f in families],
-                     executor=executor, desc=desc, progress=self.progress)
+        self.pool.prefetch(partial(_sequences_in_worker, self.cfg),
+                           [("sequences", f) for f in self.sequencer.families(pending)], desc=desc,
+                           progress=self.progress, min_jobs=2)
         return self.sequencer.run_all(specs, desc=desc)
 
     # -- Table 4 and Figs. 3–5 ----------------------------------------------------------------------
@@ -252,22 +248,18 @@ class Chapter1(ClipChapter):
         return values, [self.spec(base, seed, scale=v) for v in values]
 
 
-#: A worker's sequencer per configuration (the model and test sets), built once per process.
-_WORKER_SEQUENCERS: dict[str, Sequencer] = {}
-
-
 def _sequences_in_worker(cfg: Ch1Config, job: tuple[str, tuple[SequenceSpec, ...]]) -> None:
     """A worker process's job, computed into the run cache: ``("sequences", family)`` trains a group
     of sequences (:meth:`Sequencer.families`), ``("trajectory", (spec,))`` a forgetting trajectory."""
-    key = repr(cfg)
-    if key not in _WORKER_SEQUENCERS:
+    def build() -> Sequencer:
         chapter = ClipChapter(cfg, progress=False, executor=SerialExecutor())
-        _WORKER_SEQUENCERS[key] = Sequencer(chapter.bundle, chapter.test_sets, cfg.device, progress=False)
+        return Sequencer(chapter.bundle, chapter.test_sets, cfg.device, progress=False)
+    sequencer = worker_state(repr(cfg), build)
     kind, specs = job
     if kind == "trajectory":
-        _WORKER_SEQUENCERS[key].trajectory(specs[0])
+        sequencer.trajectory(specs[0])
     else:
-        _WORKER_SEQUENCERS[key].run_all(list(specs))
+        sequencer.run_all(list(specs))
 
 
 __all__ = ["Chapter1"]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ...mdl import DomainData, RunSpec, is_cached, load_domain, probe_features, probe_images, run, unbits
 from ...metrics import linear_cka, transfer_scores
-from ..kit import SerialExecutor, WorkerPool, run_grid
+from ..kit import SerialExecutor, WorkerPool, run_grid, worker_state
 from .config import Ch4Config
 
 
@@ -53,14 +53,11 @@ class Chapter4:
     def train(self, specs: list[RunSpec]) -> dict[RunSpec, dict]:
         """Train (or load) the models of ``specs``. With workers, the uncached ones are trained first
         on them (the costliest first), then all load here."""
-        pending = [s for s in specs if not is_cached(s)]
-        executor = self.pool.executor() if pending else None
-        if executor is not None:
-            pending.sort(key=lambda s: -len(s.domains) * s.width ** 2)
-            run_grid(partial(_run_in_worker, self.cfg), pending, executor=executor, desc="chapter 4 grid",
-                     progress=self.progress)
+        pending = sorted((s for s in specs if not is_cached(s)), key=lambda s: -len(s.domains) * s.width ** 2)
+        on_workers = self.pool.prefetch(partial(_run_in_worker, self.cfg), pending, desc="chapter 4 grid",
+                                        progress=self.progress)
         done = run_grid(partial(run, data=self.data, device=self.cfg.device, probe=self.probe), specs,
-                        desc="chapter 4 grid", progress=self.progress and executor is None)
+                        desc="chapter 4 grid", progress=self.progress and not on_workers)
         return dict(zip(specs, done))
 
     def independent(self) -> pd.DataFrame:
@@ -116,16 +113,10 @@ class Chapter4:
         return pd.DataFrame(rows)
 
 
-#: A worker's chapter per configuration (its data and probe images), built once per process.
-_WORKER_CHAPTERS: dict[str, Chapter4] = {}
-
-
 def _run_in_worker(cfg: Ch4Config, spec: RunSpec) -> None:
-    """One model of the grid trained into the run cache by a worker process."""
-    key = repr(cfg)
-    if key not in _WORKER_CHAPTERS:
-        _WORKER_CHAPTERS[key] = Chapter4(cfg, progress=False, executor=SerialExecutor())
-    chapter = _WORKER_CHAPTERS[key]
+    """One model of the grid trained into the run cache by a worker process (its chapter's data and
+    probe images loaded once per process)."""
+    chapter = worker_state(repr(cfg), lambda: Chapter4(cfg, progress=False, executor=SerialExecutor()))
     run(spec, chapter.data, device=cfg.device, probe=chapter.probe)
 
 

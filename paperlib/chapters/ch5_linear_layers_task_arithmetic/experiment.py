@@ -21,7 +21,7 @@ from ...reference import CH5_TABLE1
 from ...store import cached_result, cached_run
 from ...task_vectors import cosine_matrix
 from ..clip_chapter import ClipChapter
-from ..kit import SerialExecutor, run_grid
+from ..kit import SerialExecutor, worker_state
 from .config import Ch5Config
 
 
@@ -90,11 +90,9 @@ class Chapter5(ClipChapter):
         ones are computed first on the chapter's workers (the linearized, costliest, first)."""
         combos = sorted({(s, sd) for s, sd, _ in self.runs})
         pending = [c for c in combos if cached_result("ch5_task_addition", self._addition_key(*c)) is None]
-        executor = self.pool.executor() if pending else None
-        if executor is not None:
-            pending.sort(key=lambda c: -STEP_COST[parse_setting(c[0])[0]])
-            run_grid(partial(_addition_in_worker, self.cfg), pending, executor=executor, desc="task addition",
-                     progress=self.progress)
+        self.pool.prefetch(partial(_addition_in_worker, self.cfg),
+                           sorted(pending, key=lambda c: -STEP_COST[parse_setting(c[0])[0]]), desc="task addition",
+                           progress=self.progress)
         return pd.DataFrame([self._addition(setting, seed)
                              for setting, seed in tqdm(combos, desc="task addition", disable=not self.progress)])
 
@@ -168,18 +166,14 @@ class Chapter5(ClipChapter):
         return out
 
 
-#: A worker's chapter per configuration, built once per process (:func:`_addition_in_worker`).
-_WORKER_CHAPTERS: dict[Ch5Config, Chapter5] = {}
-
-
 def _addition_in_worker(cfg: Ch5Config, combo: tuple[str, int]) -> None:
     """One task addition computed into the run cache by a worker process, on the chapter's runs
     (cached by then) loaded once per process."""
-    if cfg not in _WORKER_CHAPTERS:
+    def build() -> Chapter5:
         chapter = Chapter5(cfg, progress=False, executor=SerialExecutor())
         chapter.train_all()
-        _WORKER_CHAPTERS[cfg] = chapter
-    _WORKER_CHAPTERS[cfg]._addition(*combo)
+        return chapter
+    worker_state(cfg, build)._addition(*combo)
 
 
 __all__ = ["Chapter5", "parse_setting", "reference_model", "setting_name"]
