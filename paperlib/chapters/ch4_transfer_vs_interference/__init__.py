@@ -23,6 +23,7 @@ from .config import DEFAULT_SEEDS, DEFAULT_WIDTHS, METRIC_LABELS, METRICS, PARAM
 from .experiment import Chapter4
 from .figures import fig2, fig3, fig4, fig5, fig6, weights_figure
 from .tables import (
+                     SIGNIFICANCE,
                      WIDTH_FALL_TOLERANCE,
                      WIDTH_RECORDS,
                      capacity_steps,
@@ -39,6 +40,7 @@ from .tables import (
 )
 
 __all__ = ["Ch4Config", "Chapter4", "DEFAULT_SEEDS", "DEFAULT_WIDTHS", "METRICS", "METRIC_LABELS", "PARAMS", "SHORT",
-           "WEIGHTING_LABELS", "capacity_steps", "cka_order", "claims", "closing_numbers", "fig2", "fig3", "fig4",
-           "fig5", "fig6", "fits", "paper_cka_range", "paper_pair", "similarity_differences", "table_s1", "table_s2",
-           "ttests", "weights_figure", "WIDTH_FALL_TOLERANCE", "width_gate", "width_records", "WIDTH_RECORDS"]
+           "SIGNIFICANCE", "WEIGHTING_LABELS", "capacity_steps", "cka_order", "claims", "closing_numbers", "fig2",
+           "fig3", "fig4", "fig5", "fig6", "fits", "paper_cka_range", "paper_pair", "similarity_differences",
+           "table_s1", "table_s2", "ttests", "weights_figure", "WIDTH_FALL_TOLERANCE", "width_gate", "width_records",
+           "WIDTH_RECORDS"]
