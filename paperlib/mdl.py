@@ -45,15 +45,14 @@ from .store import (
     Checkpoint,
     artifact_path,
     cached_result,
-    cached_run,
     cached_tensors,
     content_key,
     load_optimizer_tensors,
     load_scheduler_state,
     load_tensors,
     optimizer_tensors,
-    save_tensors,
     scheduler_state,
+    store_run,
 )
 from .weighting import WEIGHTINGS, make_weighting
 
@@ -358,44 +357,43 @@ def run_artifacts(spec: RunSpec) -> tuple[str, ...]:
     return ("model", "probe") if spec.kind == "ch4_single" else ("model",)
 
 
-def is_cached(spec: RunSpec) -> bool:
-    """Whether ``spec``'s run has finished (its record verifies). Its artifacts are verified when
-    :func:`run` loads it, which recomputes a damaged one; checking them here too would read every
-    model twice on a warm render."""
-    return cached_result(spec.kind, spec.config()) is not None
+def compute(spec: RunSpec, data: dict[str, DomainData], *, device: str = "cpu", probe: Tensor | None = None,
+            progress: bool = False) -> tuple[dict, dict[str, dict[str, Tensor]]]:
+    """Train and evaluate the model of ``spec`` without writing the run cache (it may run on a Dask worker
+    on another machine; its resumable checkpoint is that machine's). Returns the JSON result and the
+    artifacts :func:`run` stores: the weights (``model``) and, for single-domain runs, the trunk features
+    on ``probe`` (``probe``, key ``features``), for CKA.
+
+    Result: ``parameters`` (trunk), ``history``, and per domain ``acc`` (%), ``correct`` (0/1 per test
+    sample, :func:`unbits`).
+    """
+    if spec.kind == "ch4_single" and probe is None:
+        raise ValueError("single-domain runs need the probe images (probe_images(...)) for CKA")
+    model, history = train(spec, [data[n] for n in spec.domains], device=device,
+                           checkpoint=Checkpoint(spec.kind, spec.config()), progress=progress)
+    out = {"parameters": count_parameters(model.trunk), "history": history, "domains": {}}
+    for t, name in enumerate(spec.domains):
+        d = data[name]
+        pred, _ = predict(model, d.test_x, t, device=device)
+        out["domains"][name] = {"acc": accuracy(pred, d.test_y), "correct": bits(correct(pred, d.test_y)),
+                                "n": len(pred)}
+    artifacts = {"model": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    if spec.kind == "ch4_single":
+        artifacts["probe"] = {"features": predict(model, probe, 0, device=device)[1]}
+    Checkpoint(spec.kind, spec.config()).clear()
+    return out, artifacts
 
 
 def run(spec: RunSpec, data: dict[str, DomainData], *, device: str = "cpu", probe: Tensor | None = None,
         progress: bool = False) -> dict:
-    """Train and evaluate the model of ``spec`` through the run cache; returns its JSON result.
-
-    Result: ``parameters`` (trunk), ``history``, and per domain ``acc`` (%), ``correct`` (0/1 per test
-    sample, :func:`unbits`). The weights are stored as safetensors beside the result
-    (``<key>.model.safetensors``); single-domain runs also store their trunk features on ``probe``
-    (``<key>.probe.safetensors``, key ``features``), for CKA.
-    """
-    if spec.kind == "ch4_single" and probe is None:
-        raise ValueError("single-domain runs need the probe images (probe_images(...)) for CKA")
-    artifacts = run_artifacts(spec)
-
-    def compute():
-        model, history = train(spec, [data[n] for n in spec.domains], device=device,
-                               checkpoint=Checkpoint(spec.kind, spec.config()), progress=progress)
-        out = {"parameters": count_parameters(model.trunk), "history": history, "domains": {}}
-        for t, name in enumerate(spec.domains):
-            d = data[name]
-            pred, _ = predict(model, d.test_x, t, device=device)
-            out["domains"][name] = {"acc": accuracy(pred, d.test_y), "correct": bits(correct(pred, d.test_y)),
-                                    "n": len(pred)}
-        save_tensors(model.state_dict(), artifact_path(spec.kind, spec.config(), "model"),
-                     {"config": str(spec.config())})
-        if spec.kind == "ch4_single":
-            _, feats = predict(model, probe, 0, device=device)
-            save_tensors({"features": feats}, artifact_path(spec.kind, spec.config(), "probe"))
-        Checkpoint(spec.kind, spec.config()).clear()
-        return out
-
-    return cached_run(spec.kind, spec.config(), compute, artifacts=artifacts)
+    """The result of :func:`compute` through the run cache: loaded when stored, else computed here and
+    stored with its artifacts (``<key>.model.safetensors``, ``<key>.probe.safetensors``)."""
+    hit = cached_result(spec.kind, spec.config(), artifacts=run_artifacts(spec))
+    if hit is not None:
+        return hit[0]
+    start = time.perf_counter()
+    out, artifacts = compute(spec, data, device=device, probe=probe, progress=progress)
+    return store_run(spec.kind, spec.config(), out, artifacts, seconds=time.perf_counter() - start)
 
 
 def probe_features(spec: RunSpec) -> Tensor:
@@ -406,6 +404,6 @@ def probe_features(spec: RunSpec) -> Tensor:
     return load_tensors(artifact_path(spec.kind, spec.config(), "probe"))["features"]
 
 
-__all__ = ["DomainData", "MDLProtocol", "PROTOCOLS", "RunSpec", "bits", "load_domain", "predict", "probe_features",
-           "is_cached", "probe_images", "probe_indices", "run", "run_artifacts", "to_input", "train", "unbits",
-           "WIDTHS"]
+__all__ = ["DomainData", "MDLProtocol", "PROTOCOLS", "RunSpec", "bits", "compute", "load_domain", "predict",
+           "probe_features", "probe_images", "probe_indices", "run", "run_artifacts", "to_input", "train",
+           "unbits", "WIDTHS"]

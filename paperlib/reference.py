@@ -106,6 +106,40 @@ CH4_TABLE_S2: dict[str, dict[float, tuple[float, float]]] = {
 #: weightings differed at α = 0.05: CoV beat Uniform (p = 0.0165) and Uncertainty (p = 0.0456).
 CH4_PVALUES: dict[tuple[str, str], float] = {("cov", "uniform"): 0.0165, ("cov", "uncertainty"): 0.0456}
 
+CH3_PAPER = "ch3-smooth-transfer-learning.txt"
+
+#: ch3 Table 1: target test accuracy (%) per target training size N: pair → N → method → accuracy.
+#: Pairs by our names: ``objects`` is [Target: CIFAR-10, Source: CIFAR-100], ``digits`` is
+#: [Target: SVHN, Source: MNIST]. Methods: "Target" (target only), "Fine-tune" (pre-training then
+#: fine-tuning), "Multi-task" (fixed weights), "Ours" (Smooth Transfer Learning).
+CH3_TABLE1: dict[str, dict[int, dict[str, float]]] = {
+    "objects": {45_000: {"target": 91.9, "finetune": 88.7, "multitask": 90.3, "ours": 92.2},
+                14_230: {"target": 87.0, "finetune": 85.3, "multitask": 87.0, "ours": 89.1},
+                4_500: {"target": 79.0, "finetune": 81.1, "multitask": 82.1, "ours": 85.4},
+                1_420: {"target": 66.0, "finetune": 75.7, "multitask": 75.1, "ours": 80.4},
+                450: {"target": 43.9, "finetune": 69.9, "multitask": 67.4, "ours": 72.8},
+                140: {"target": 36.7, "finetune": 61.1, "multitask": 61.0, "ours": 65.3}},
+    "digits": {65_931: {"target": 95.8, "finetune": 95.3, "multitask": 96.1, "ours": 96.0},
+               20_849: {"target": 93.8, "finetune": 94.2, "multitask": 94.4, "ours": 94.5},
+               6_593: {"target": 91.5, "finetune": 92.1, "multitask": 92.1, "ours": 92.8},
+               2_085: {"target": 84.8, "finetune": 88.5, "multitask": 87.8, "ours": 90.5},
+               659: {"target": 47.2, "finetune": 75.0, "multitask": 63.0, "ours": 85.0},
+               208: {"target": 18.4, "finetune": 45.3, "multitask": 22.2, "ours": 66.0}},
+}
+
+#: ch3 numbers stated in the text and appendix: the TPE protocol (A.1: 11 workers × 9 rounds for the
+#: objects; A.2: 9 workers × 11 for the digits), footnote 2's mean number of best-so-far replacements,
+#: the epochs (A.1/A.2) and the target pools and validation sizes (A.1/A.2).
+CH3_TEXT: dict[str, object] = {
+    "tpe_rounds": {"objects": (11, 9), "digits": (9, 11)},  # (trials per round, rounds)
+    "best_replacements_mean": 5.8,
+    "single_epochs": {"objects": 200, "digits": 160},
+    "joint_epochs": {"objects": 380, "digits": 336},
+    "target_pool": {"objects": 45_000, "digits": 65_931},
+    "target_val": {"objects": 5_000, "digits": 7_326},
+    "source_size": {"objects": 50_000, "digits": 60_000},
+}
+
 #: Where each transcribed table comes from.
 SOURCES: dict[str, str] = {
     "CH5_TABLE1": f"ch5 Table 1 (task addition: Abs. and Norm. accuracy, 8 tasks), {CH5_PAPER}",
@@ -113,6 +147,8 @@ SOURCES: dict[str, str] = {
     "CH1_TABLE5": f"ch1 Table 5 (tgt/ref/all mean accuracy, CLIP ViT-B/32), {CH1_PAPER}",
     "CH1_TEXT": f"ch1 Secs. 5.3-5.4 text (Table 3's other columns and Table 4 are images), {CH1_PAPER}",
     "CH1_TABLE4_TEXT": f"ch1 Sec. 5.4 text about Table 4, {CH1_PAPER}",
+    "CH3_TABLE1": f"ch3 Table 1 (target test accuracy per N: Target, Fine-tune, Multi-task, Ours), {CH3_PAPER}",
+    "CH3_TEXT": f"ch3 footnote 2 and Appendix A.1-A.3 (TPE rounds, epochs, splits), {CH3_PAPER}",
     "CH4_TABLE_S1": f"ch4 Table S1 (CKA of single-domain models per pairing and width), {CH4_PAPER}",
     "CH4_TABLE_S2": f"ch4 Table S2 (independent model accuracy per width), {CH4_PAPER}",
     "CH4_PVALUES": f"ch4 Sec. 4.1 text (paired t-tests at 1848K parameters), {CH4_PAPER}",
@@ -134,5 +170,6 @@ def side_by_side(ours: Mapping[str, float], paper: Mapping[str, float | None], l
     return df
 
 
-__all__ = ["CH1_PAPER", "CH1_TABLE4_TEXT", "CH1_TABLE5", "CH1_TEXT", "CH4_PAPER", "CH4_PVALUES", "CH4_SIGNIFICANCE",
-           "CH4_TABLE_S1", "CH4_TABLE_S2", "CH5_PAPER", "CH5_TABLE1", "CH5_TABLE2", "SOURCES", "side_by_side"]
+__all__ = ["CH1_PAPER", "CH1_TABLE4_TEXT", "CH1_TABLE5", "CH1_TEXT", "CH3_PAPER", "CH3_TABLE1", "CH3_TEXT",
+           "CH4_PAPER", "CH4_PVALUES", "CH4_SIGNIFICANCE", "CH4_TABLE_S1", "CH4_TABLE_S2", "CH5_PAPER", "CH5_TABLE1",
+           "CH5_TABLE2", "SOURCES", "side_by_side"]

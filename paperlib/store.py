@@ -322,6 +322,19 @@ def cached_run(kind: str, config: Mapping | Any, compute: Callable[[], Any], *, 
     return write_record(record, run_path(kind, config, root))["result"]
 
 
+def store_run(kind: str, config: Mapping | Any, result: Any,
+              artifacts: Mapping[str, Mapping[str, torch.Tensor]] | None = None, *, seconds: float | None = None,
+              root: Path | None = None) -> Any:
+    """Store a run computed elsewhere (a worker process or a Dask worker on another machine, which returned
+    its ``result`` and ``artifacts`` to this process): each artifact's tensors first, then the record, so a
+    record on disk always has its artifacts. Returns ``result`` as :func:`cached_run` would."""
+    for name, tensors in (artifacts or {}).items():
+        save_tensors(tensors, artifact_path(kind, config, name, root), {"kind": kind})
+    record = {**_identity(kind, config), "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+              "seconds": seconds, "result": result}
+    return write_record(record, run_path(kind, config, root))["result"]
+
+
 def adopt_unchecksummed_records(root: Path | None = None) -> dict[str, int]:
     """Give the run records written before records carried a checksum (paperlib before the store)
     their checksum, so their runs are not all recomputed. An explicit, one-time step
@@ -449,7 +462,7 @@ __all__ = ["BUILD_SECONDS_KEY", "CHECKSUM_KEY", "CODE_VERSION", "Checkpoint", "a
            "artifact_path", "atomic_path", "atomic_write_json", "atomic_write_text", "cached_result", "cached_run",
            "cached_tensors", "content_key", "load_optimizer_tensors", "load_scheduler_state", "load_tensors",
            "load_verified", "optimizer_tensors", "plain", "read_record", "remove_orphans", "run_key", "run_path",
-           "save_tensors", "scheduler_state", "tensors_checksum", "write_record"]
+           "save_tensors", "scheduler_state", "store_run", "tensors_checksum", "write_record"]
 
 
 def main(argv=None) -> None:

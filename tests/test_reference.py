@@ -7,6 +7,8 @@ from paperlib.reference import (
     CH1_PAPER,
     CH1_TABLE5,
     CH1_TEXT,
+    CH3_PAPER,
+    CH3_TABLE1,
     CH4_PAPER,
     CH4_PVALUES,
     CH4_TABLE_S1,
@@ -41,7 +43,7 @@ def test_tables_become_dataframes_and_have_sources():
     assert t1.loc["linear_only", "abs"] == 80.44
     assert pd.DataFrame(CH5_TABLE2).T.loc[4, "norm"] == 86.93
     assert "Table 1" in SOURCES["CH5_TABLE1"] and "Table 2" in SOURCES["CH5_TABLE2"]
-    assert all(CH5_PAPER in s or CH1_PAPER in s or CH4_PAPER in s for s in SOURCES.values())
+    assert all(CH5_PAPER in s or CH1_PAPER in s or CH4_PAPER in s or CH3_PAPER in s for s in SOURCES.values())
 
 
 def test_side_by_side():
@@ -74,3 +76,13 @@ def test_ch4_tables_match_the_papers_text():
             for per_width in rows.values():
                 cells = [f"{m:.2f}(± {s:.{3 if rows is CH4_TABLE_S1 else 2}f})" for m, s in per_width.values()]
                 assert "\t".join(cells) in body, cells
+
+
+def test_ch3_table1_is_the_papers():
+    assert CH3_TABLE1["digits"][208] == {"target": 18.4, "finetune": 45.3, "multitask": 22.2, "ours": 66.0}
+    text = PAPERS / CH3_PAPER
+    if text.exists():
+        body = text.read_text().replace("<b>", "").replace("</b>", "")
+        for (n1, a), (n2, b) in zip(CH3_TABLE1["objects"].items(), CH3_TABLE1["digits"].items()):
+            row = [f"{n1:,}", *map(str, a.values()), f"{n2:,}", *map(str, b.values())]
+            assert "\t".join(row) in body, row

@@ -359,6 +359,39 @@ def workers_param() -> Param:
                  "out among them (1: everything in the notebook's process)", default=WORKERS, low=1, high=256)
 
 
+#: Scheduler address schemes a Dask client connects with.
+DASK_SCHEMES = ("tcp://", "tls://")
+
+
+def executor_param() -> Param:
+    """``executor``: where a chapter's runs are computed (:class:`WorkerPool`): ``None`` for the ``workers``
+    local processes, ``"dask"`` for a local Dask cluster of ``workers`` processes, or the address of a
+    running Dask scheduler (``tcp://host:8786``), whose workers may be on other machines."""
+    return Param("executor", "str", "None: the `workers` local processes · 'dask': a local Dask cluster of `workers` "
+                 "processes · 'tcp://host:8786': a running Dask scheduler (its workers on any machines)",
+                 nullable=True)
+
+
+def check_executor(c: Config) -> None:
+    """The ``executor`` parameter is ``None``, ``"dask"`` or a reachable scheduler address: a malformed
+    address, or one where nothing answers within 3 s, stops the validation cell (not the first grid)."""
+    address = c.get("executor")
+    if address is None or address == "dask":
+        return
+    allowed = "None, 'dask' or a Dask scheduler address such as 'tcp://127.0.0.1:8786'"
+    scheme = next((s for s in DASK_SCHEMES if address.startswith(s)), None)
+    host, _, port = address[len(scheme):].rpartition(":") if scheme else ("", "", "")
+    if scheme is None or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"parameter executor={address!r} is not a Dask scheduler address; allowed: {allowed}")
+    import socket
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=3.0).close()
+    except OSError as err:
+        raise ValueError(f"parameter executor={address!r}: no Dask scheduler answers at {host}:{port} ({err}); "
+                         "start one (`dask scheduler`, then `dask worker " + address + "` on each machine) or use "
+                         f"{allowed}") from None
+
+
 def data_root_param() -> Param:
     return Param("data_root", "str", "folder of the papers' datasets (paper profile; None means $PAPERLIB_DATA or "
                  "./data)", nullable=True)
@@ -571,19 +604,27 @@ class WorkerPool:
     computes (or loads) its runs through the run cache, so the notebook's process then only loads.
     """
 
-    def __init__(self, workers: int = 1, executor: Executor | None = None):
+    def __init__(self, workers: int = 1, executor: Executor | None = None, address: str | None = None):
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers={workers!r}: allowed is an integer ≥ 1")
         self.workers, self._given, self._pool = workers, executor, None
+        self.address, self._client, self._cluster = address, None, None
 
     @property
     def parallel(self) -> bool:
-        """Whether jobs leave this process (an executor was given, or more than one worker)."""
-        return self._given is not None or self.workers > 1
+        """Whether jobs leave this process (an executor or Dask address was given, or more than one worker)."""
+        return self._given is not None or self.address is not None or self.workers > 1
+
+    @property
+    def remote(self) -> bool:
+        """Whether jobs run on Dask workers, which may be on other machines (no shared disk assumed)."""
+        return self.address is not None
 
     def executor(self) -> Executor | None:
         if self._given is not None:
             return self._given
+        if self.address is not None:
+            return self._dask().get_executor()
         if self.workers == 1:
             return None
         if self._pool is None:
@@ -604,11 +645,34 @@ class WorkerPool:
         run_grid(job, specs, executor=self.executor(), desc=desc, progress=progress)
         return True
 
+    def _dask(self):
+        """The Dask client: of a local cluster of ``workers`` processes (``address="dask"``; one task at a
+        time each, with the cores shared out as torch threads, on the loopback interface, no dashboard), or
+        connected to the scheduler at ``address``."""
+        if self._client is None:
+            from dask.distributed import Client, LocalCluster
+            if self.address == "dask":
+                threads = str(max(1, usable_cores() // self.workers))
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                             host="127.0.0.1", dashboard_address=None,
+                                             env={"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads})
+                self._client = Client(self._cluster)
+            else:
+                self._client = Client(self.address, timeout=10)
+        return self._client
+
     def shutdown(self) -> None:
-        """Stop the local processes (a later grid starts new ones)."""
+        """Stop the local processes or the local Dask cluster (a later grid starts new ones); a remote
+        scheduler's client disconnects and its workers keep running."""
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
 
 
 #: What this worker process has built for its jobs (:func:`worker_state`).
@@ -676,8 +740,75 @@ def run_grid(fn: Callable[[S], R], specs: Sequence[S], *, executor: Executor | N
 
 
 
-__all__ = ["Claim", "claims_table", "clip_params", "Config", "data_root_param", "DeclaredConfig", "device_param",
+def _timed(compute: Callable[[S], tuple[Any, Mapping]], spec: S) -> tuple[Any, Mapping, float]:
+    import time
+    start = time.perf_counter()
+    result, artifacts = compute(spec)
+    return result, artifacts, time.perf_counter() - start
+
+
+def run_cached_grid(compute: Callable[[S], tuple[Any, Mapping[str, Mapping[str, Any]]]], specs: Sequence[S], *,
+                    identity: Callable[[S], tuple[str, Any]],
+                    artifacts: Callable[[S], Sequence[str]] | Sequence[str] = (),
+                    executor: Executor | None = None, desc: str = "runs", progress: bool = True) -> list:
+    """The results of ``specs``' runs: loaded from the run cache when there, else computed through
+    ``executor`` and **stored by this process** (the driver), so workers need no shared disk for results.
+
+    ``identity(spec)`` is the run's ``(kind, config)`` in the run cache; ``artifacts`` names the tensors
+    stored beside its record (or a function of the spec). ``compute(spec)`` runs anywhere (this process,
+    a process pool, a Dask worker on another machine): it trains and evaluates one run and returns
+    ``(result, {artifact name: {tensor name: tensor}})``; it must not write the run cache. Each finished
+    run is stored as it arrives, so an interrupted grid keeps its finished runs. A spec listed twice is
+    computed once. Without ``executor`` the runs are computed here, one at a time. One progress bar; the
+    results come back in ``specs`` order.
+    """
+    from tqdm.auto import tqdm
+
+    from ..store import cached_result, run_key, store_run
+    specs = list(specs)
+    results: list = [None] * len(specs)
+    named = [(identity(s), tuple(artifacts(s) if callable(artifacts) else artifacts)) for s in specs]
+    pending: dict[str, list[int]] = {}
+    for i, ((kind, config), arts) in enumerate(named):
+        hit = cached_result(kind, config, artifacts=arts)
+        if hit is not None:
+            results[i] = hit[0]
+        else:
+            pending.setdefault(run_key(kind, config), []).append(i)
+    bar = tqdm(total=len(specs), initial=len(specs) - sum(map(len, pending.values())), desc=desc,
+               disable=not progress or not specs)
+
+    def store(first: int, result, tensors, seconds) -> None:
+        (kind, config), arts = named[first]
+        if set(tensors) != set(arts):
+            raise ValueError(f"run {kind} returned artifacts {sorted(tensors)}; expected {sorted(arts)}")
+        stored = store_run(kind, config, result, tensors, seconds=seconds)
+        for i in pending[run_key(kind, config)]:
+            results[i] = stored
+        bar.update(len(pending[run_key(kind, config)]))
+
+    try:
+        if executor is None:
+            for idx in pending.values():
+                store(idx[0], *_timed(compute, specs[idx[0]]))
+        else:
+            futures = {executor.submit(_timed, compute, specs[idx[0]]): idx[0] for idx in pending.values()}
+            try:
+                for fut in as_completed(futures):
+                    store(futures[fut], *fut.result())
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+    finally:
+        bar.close()
+    return results
+
+
+__all__ = ["check_executor", "Claim", "claims_table", "clip_params", "Config", "DASK_SCHEMES", "data_root_param",
+           "DeclaredConfig", "device_param", "executor_param",
            "fmt_ci", "injected_names", "judge", "judge_all", "lock_path", "LR_RANGE", "mean_ci", "paper_data_check",
-           "paper_vs_ours", "Param", "Params", "profile_default", "profile_param", "resolve_device", "run_grid",
+           "paper_vs_ours", "Param", "Params", "profile_default", "profile_param", "resolve_device", "run_cached_grid",
+           "run_grid",
            "seeds_param", "SerialExecutor", "spec_key", "styled", "usable_cores", "verdict_counts", "VERDICTS",
            "WorkerPool", "WORKERS", "worker_state", "workers_param"]

@@ -17,8 +17,10 @@ from ..kit import (
     DeclaredConfig,
     Param,
     Params,
+    check_executor,
     data_root_param,
     device_param,
+    executor_param,
     paper_data_check,
     profile_default,
     profile_param,
@@ -64,8 +66,9 @@ PARAMS = Params("chapter 4", (
           default=profile_default(PROTOCOLS, "batch_size"), low=2, high=65_536),
     device_param(),
     workers_param(),
+    executor_param(),
     data_root_param(),
-), checks=(_widths_have_whole_channels, paper_data_check("domains")))
+), checks=(_widths_have_whole_channels, paper_data_check("domains"), check_executor))
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,14 @@ class Ch4Config(DeclaredConfig):
     device: str
     data_root: str | None
     workers: int = 1
+    executor: str | None = None
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch4Config":
         paper = dict(zip(benchmark("ch4_trio", c.profile), benchmark("ch4_trio", "paper")))
         proto = replace(PROTOCOLS[c.profile], single_epochs=c.epochs, lr=c.lr, batch_size=c.batch_size)
         return cls(c.profile, c.domains, {d: paper.get(d, d) for d in c.domains}, tuple(sorted(c.widths)),
-                   c.weightings, c.seeds, proto, resolve_device(c.device), c.data_root, c.workers)
+                   c.weightings, c.seeds, proto, resolve_device(c.device), c.data_root, c.workers, c.executor)
 
     @property
     def pairs(self) -> list[tuple[str, str]]:

@@ -11,9 +11,18 @@ from functools import partial
 
 import pandas as pd
 
-from ...mdl import DomainData, RunSpec, is_cached, load_domain, probe_features, probe_images, run, unbits
+from ...mdl import (
+    DomainData,
+    RunSpec,
+    compute,
+    load_domain,
+    probe_features,
+    probe_images,
+    run_artifacts,
+    unbits,
+)
 from ...metrics import linear_cka, transfer_scores
-from ..kit import SerialExecutor, WorkerPool, run_grid, worker_state
+from ..kit import SerialExecutor, WorkerPool, run_cached_grid, worker_state
 from .config import Ch4Config
 
 
@@ -23,7 +32,7 @@ class Chapter4:
     def __init__(self, cfg: Ch4Config, progress: bool = True, executor: Executor | None = None):
         self.cfg = cfg
         self.progress = progress
-        self.pool = WorkerPool(cfg.workers, executor)
+        self.pool = WorkerPool(cfg.workers, executor, cfg.executor)
         self.data: dict[str, DomainData] = {d: load_domain(d, cfg.profile, cfg.protocol, cfg.data_root)
                                             for d in cfg.domains}
         counts = {d: x.n_classes for d, x in self.data.items()}
@@ -51,14 +60,15 @@ class Chapter4:
         return self._results
 
     def train(self, specs: list[RunSpec]) -> dict[RunSpec, dict]:
-        """Train (or load) the models of ``specs``. With workers, the uncached ones are trained first
-        on them (the costliest first), then all load here."""
-        pending = sorted((s for s in specs if not is_cached(s)), key=lambda s: -len(s.domains) * s.width ** 2)
-        on_workers = self.pool.prefetch(partial(_run_in_worker, self.cfg), pending, desc="chapter 4 grid",
-                                        progress=self.progress)
-        done = run_grid(partial(run, data=self.data, device=self.cfg.device, probe=self.probe), specs,
-                        desc="chapter 4 grid", progress=self.progress and not on_workers)
-        return dict(zip(specs, done))
+        """Train (or load) the models of ``specs``. The uncached ones are trained on the chapter's workers
+        (local processes or Dask workers, the costliest first) or here, and stored by this process."""
+        order = sorted(specs, key=lambda s: -len(s.domains) * s.width ** 2)
+        job = partial(_compute_in_worker, self.cfg) if self.pool.parallel else \
+            partial(compute, data=self.data, device=self.cfg.device, probe=self.probe)
+        done = run_cached_grid(job, order, identity=lambda s: (s.kind, s.config()), artifacts=run_artifacts,
+                               executor=self.pool.executor(), desc="chapter 4 grid", progress=self.progress)
+        results = dict(zip(order, done))
+        return {s: results[s] for s in specs}
 
     def independent(self) -> pd.DataFrame:
         """One row per independent model: seed, width, params, domain, acc."""
@@ -113,11 +123,11 @@ class Chapter4:
         return pd.DataFrame(rows)
 
 
-def _run_in_worker(cfg: Ch4Config, spec: RunSpec) -> None:
-    """One model of the grid trained into the run cache by a worker process (its chapter's data and
-    probe images loaded once per process)."""
+def _compute_in_worker(cfg: Ch4Config, spec: RunSpec) -> tuple[dict, dict]:
+    """One model of the grid trained on a worker (a local process or a Dask worker; its chapter's data and
+    probe images loaded once per process); the result and tensors go back to the notebook's process."""
     chapter = worker_state(repr(cfg), lambda: Chapter4(cfg, progress=False, executor=SerialExecutor()))
-    run(spec, chapter.data, device=cfg.device, probe=chapter.probe)
+    return compute(spec, chapter.data, device=cfg.device, probe=chapter.probe)
 
 
 __all__ = ["Chapter4"]

@@ -1,0 +1,119 @@
+"""Grids and searches on a real Dask cluster over loopback (no mocks): results come back to the notebook's
+process, which alone writes the run cache; a worker killed in the middle of a grid is survived."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from paperlib.chapters import kit
+from paperlib.chapters.ch4_transfer_vs_interference import Ch4Config, Chapter4
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    """A fresh run cache for the driver (this process)."""
+    def use(name: str) -> Path:
+        path = tmp_path / name
+        monkeypatch.setenv("PAPERLIB_CACHE", str(path))
+        return path
+    return use
+
+
+@pytest.fixture()
+def one_thread():
+    """Serial references computed with the Dask workers' thread count (float sums are then in the same order)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture()
+def cluster(tmp_path):
+    """Two worker processes of one thread, with a cache folder of their own: nothing they write is
+    visible to the driver, so results can only come back through Dask."""
+    from distributed import Client, LocalCluster
+    worker_cache = tmp_path / "worker-cache"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                      env={"PAPERLIB_CACHE": str(worker_cache), "OMP_NUM_THREADS": "1"}) as lc, Client(lc) as client:
+        yield client, worker_cache
+
+
+def _records(folder: Path) -> list[Path]:
+    return sorted(p for p in (folder / "runs").glob("*/*.json") if not p.name.endswith(".ckpt.json"))
+
+
+def _kill_a_worker_after_the_first_result(client, driver_cache: Path, total: int, report: dict) -> threading.Thread:
+    """SIGKILL one worker process (its nanny starts a new one) once the driver has stored a first run and
+    before it has stored them all."""
+    pids = client.run(os.getpid)
+
+    def kill():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            n = len(_records(driver_cache))
+            if n >= 1:
+                report["stored_at_kill"] = n
+                os.kill(next(iter(pids.values())), signal.SIGKILL)
+                return
+            time.sleep(0.05)
+    t = threading.Thread(target=kill, daemon=True)
+    t.start()
+    return t
+
+
+def test_chapter4_grid_on_dask_equals_serial_and_survives_a_killed_worker(cache, one_thread, cluster):
+    client, worker_cache = cluster
+    params = dict(profile="smoke", widths=[0.25], weightings=["cov"])  # 3 single-domain + 3 joint models
+    cache("serial")
+    serial = Chapter4(Ch4Config.from_params(**params, workers=1), progress=False).results()
+
+    driver = cache("driver")
+    chapter = Chapter4(Ch4Config.from_params(**params, workers=2), progress=False, executor=client.get_executor())
+    report: dict = {}
+    killer = _kill_a_worker_after_the_first_result(client, driver, len(serial), report)
+    on_dask = chapter.results()
+    killer.join(5)
+
+    assert 1 <= report["stored_at_kill"] < len(serial), report  # killed in the middle of the grid
+    assert on_dask == serial  # every accuracy, per-sample correctness and loss history
+    assert len(_records(driver)) == len(serial) and not _records(worker_cache)  # only the driver wrote results
+
+
+def test_the_executor_parameter_is_checked_before_any_work():
+    p = kit.Params("demo", (kit.profile_param(), kit.workers_param(), kit.executor_param()),
+                   checks=(kit.check_executor,))
+    assert p.resolve(profile="smoke").executor is None
+    assert p.resolve(profile="smoke", executor="dask").executor == "dask"
+    for bad in ("localhost:8786", "tcp://", "tcp://host", "tcp://host:port", "tcp://host:70000", "http://host:8786"):
+        with pytest.raises(ValueError, match=f"executor={bad!r} is not a Dask scheduler address"):
+            p.resolve(profile="smoke", executor=bad)
+    import socket
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    with pytest.raises(ValueError, match=f"executor='tcp://127.0.0.1:{free}': no Dask scheduler answers"):
+        p.resolve(profile="smoke", executor=f"tcp://127.0.0.1:{free}")
+
+
+def test_a_scheduler_address_connects(cluster):
+    client, _ = cluster
+    address = client.scheduler.address
+    p = kit.Params("demo", (kit.profile_param(), kit.workers_param(), kit.executor_param()),
+                   checks=(kit.check_executor,))
+    assert p.resolve(profile="smoke", executor=address).executor == address
+    pool = kit.WorkerPool(1, address=address)
+    try:
+        assert pool.parallel and pool.remote
+        assert pool.executor().submit(pow, 2, 10).result() == 1024
+    finally:
+        pool.shutdown()
