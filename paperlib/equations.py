@@ -47,6 +47,13 @@ PAPERS: dict[str, str] = {
 #: What the numbered equations the code cites say (the papers are fixed, so this cannot go stale);
 #: an equation missing here is still listed, by number only.
 EQUATIONS: dict[tuple[str, int], str] = {
+    ("ch3", 1): "target per-sample loss L^T = L(s(h^T(g(x))), y) on the target training set",
+    ("ch3", 2): "source per-sample loss L^S = L(s(h^S(g(x))), y) on the source set",
+    ("ch3", 3): "mini-batch loss λ₀/|B^T| Σ L^T + (1 − λ₀)/|B^S| Σ L^S",
+    ("ch3", 4): "scheduler λ_ω(t) = [1 + exp(−(t − T/2 − t₀)/τ + α)]^(−1)",
+    ("ch3", 5): "τ → 0 limit: a step from 0 to 1 at T/2 + t₀ (pre-training then fine-tuning)",
+    ("ch3", 6): "τ → ∞ limit: the constant (1 + e^α)^(−1) (multi-task learning with a fixed weight)",
+    ("ch3", 7): "training: Θ ← Θ − η ∂L_{Θ, λ_ω(t)}(B^T_t, B^S_t)/∂Θ for t = 1..T",
     ("ch4", 1): "multi-domain objective L_total = Σ_t λ_t L_t(θ_share, θ_t)",
     ("ch4", 2): "PerfGain = (k + k′ − N_correct) / N",
     ("ch4", 3): "Interference = (N_correct − k) / N_correct, Transfer = k′ / N_incorrect",

@@ -15,13 +15,15 @@ import pytest
 from paperlib.chapters import (
     ch0_embedded_benchmark,
     ch1_sequential_tangent_pcgrad,
+    ch3_smooth_transfer,
     ch4_transfer_vs_interference,
     ch5_linear_layers_task_arithmetic,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = {m.__name__.rsplit(".", 1)[1]: m for m in (ch0_embedded_benchmark, ch1_sequential_tangent_pcgrad,
-                                                       ch4_transfer_vs_interference, ch5_linear_layers_task_arithmetic)}
+                                                       ch3_smooth_transfer, ch4_transfer_vs_interference,
+                                                       ch5_linear_layers_task_arithmetic)}
 
 
 def _reference_numbers() -> tuple[set[str], set[str]]:

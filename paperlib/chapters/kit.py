@@ -759,8 +759,8 @@ def run_cached_grid(compute: Callable[[S], tuple[Any, Mapping[str, Mapping[str, 
     a process pool, a Dask worker on another machine): it trains and evaluates one run and returns
     ``(result, {artifact name: {tensor name: tensor}})``; it must not write the run cache. Each finished
     run is stored as it arrives, so an interrupted grid keeps its finished runs. A spec listed twice is
-    computed once. Without ``executor`` the runs are computed here, one at a time. One progress bar; the
-    results come back in ``specs`` order.
+    computed once. Without ``executor`` the runs are computed here, one at a time. One progress bar (none
+    when every run is cached); the results come back in ``specs`` order.
     """
     from tqdm.auto import tqdm
 
@@ -776,7 +776,7 @@ def run_cached_grid(compute: Callable[[S], tuple[Any, Mapping[str, Mapping[str, 
         else:
             pending.setdefault(run_key(kind, config), []).append(i)
     bar = tqdm(total=len(specs), initial=len(specs) - sum(map(len, pending.values())), desc=desc,
-               disable=not progress or not specs)
+               disable=not progress or not pending)
 
     def store(first: int, result, tensors, seconds) -> None:
         (kind, config), arts = named[first]
