@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 
@@ -117,3 +118,24 @@ def test_a_scheduler_address_connects(cluster):
         assert pool.executor().submit(pow, 2, 10).result() == 1024
     finally:
         pool.shutdown()
+
+
+def test_chapter3_search_on_dask_resumed_equals_the_serial_search(cache, one_thread, cluster):
+    """The smoke search through 2 Dask workers, interrupted after its first round and resumed from its
+    SQLite storage, ends with exactly the trials (ω and validation accuracy) and results of one serial run."""
+    from paperlib.chapters.ch3_smooth_transfer import Ch3Config, Chapter3
+    client, worker_cache = cluster
+    cache("serial")
+    serial = Chapter3(Ch3Config.from_params(profile="smoke", workers=1), progress=False)
+    expected = serial.search()
+
+    driver = cache("driver")
+    first = Chapter3(Ch3Config.from_params(profile="smoke", rounds=1), progress=False, executor=client.get_executor())
+    assert set(first.search()["round"]) == {0}  # stopped after one round
+    resumed = Chapter3(Ch3Config.from_params(profile="smoke", rounds=2), progress=False,
+                       executor=client.get_executor())
+    got = resumed.search()
+    cols = ["pair", "n", "trial", "round", "t0", "tau", "alpha", "val", "test", "best_step"]
+    pd.testing.assert_frame_equal(got[cols].reset_index(drop=True), expected[cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(resumed.results().reset_index(drop=True), serial.results().reset_index(drop=True))
+    assert (driver / "ch3" / "studies.sqlite3").exists() and not _records(worker_cache)
