@@ -44,9 +44,15 @@ def cluster(tmp_path):
     visible to the driver, so results can only come back through Dask."""
     from distributed import Client, LocalCluster
     worker_cache = tmp_path / "worker-cache"
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                      env={"PAPERLIB_CACHE": str(worker_cache), "OMP_NUM_THREADS": "1"}) as lc, Client(lc) as client:
-        yield client, worker_cache
+    environ = dict(os.environ)
+    try:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                          env={"PAPERLIB_CACHE": str(worker_cache), "OMP_NUM_THREADS": "1"}) as lc, \
+                Client(lc) as client:
+            kit.restore_environ(environ)  # the nanny set its workers' variables here (OMP_NUM_THREADS=1, ...)
+            yield client, worker_cache
+    finally:
+        kit.restore_environ(environ)
 
 
 def _records(folder: Path) -> list[Path]:
@@ -104,6 +110,17 @@ def test_the_executor_parameter_is_checked_before_any_work():
         free = s.getsockname()[1]
     with pytest.raises(ValueError, match=f"executor='tcp://127.0.0.1:{free}': no Dask scheduler answers"):
         p.resolve(profile="smoke", executor=f"tcp://127.0.0.1:{free}")
+
+
+def test_a_local_dask_cluster_leaves_the_environment_as_it_was():
+    environ = dict(os.environ)
+    pool = kit.WorkerPool(1, address="dask")
+    try:
+        assert pool.executor().submit(os.getenv, "OMP_NUM_THREADS").result() == str(kit.usable_cores())
+        assert dict(os.environ) == environ
+    finally:
+        pool.shutdown()
+    assert dict(os.environ) == environ
 
 
 def test_a_scheduler_address_connects(cluster):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
@@ -608,7 +609,7 @@ class WorkerPool:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers={workers!r}: allowed is an integer ≥ 1")
         self.workers, self._given, self._pool = workers, executor, None
-        self.address, self._client, self._cluster = address, None, None
+        self.address, self._client, self._cluster, self._environ = address, None, None, dict(os.environ)
 
     @property
     def parallel(self) -> bool:
@@ -653,9 +654,11 @@ class WorkerPool:
             from dask.distributed import Client, LocalCluster
             if self.address == "dask":
                 threads = str(max(1, usable_cores() // self.workers))
+                self._environ = dict(os.environ)
                 self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                              host="127.0.0.1", dashboard_address=None,
                                              env={"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads})
+                restore_environ(self._environ)
                 self._client = Client(self._cluster)
             else:
                 self._client = Client(self.address, timeout=10)
@@ -673,6 +676,16 @@ class WorkerPool:
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+            restore_environ(self._environ)
+
+
+def restore_environ(saved: Mapping[str, str]) -> None:
+    """Put ``os.environ`` back as ``saved``. A Dask nanny sets its workers' variables (``OMP_NUM_THREADS=1``,
+    ``PYTHONHASHSEED``, ...) in the process that starts it, before spawning them, and leaves them there:
+    every later subprocess of a notebook or test session would inherit one thread."""
+    for key in [k for k in os.environ if k not in saved]:
+        del os.environ[key]
+    os.environ.update(saved)
 
 
 #: What this worker process has built for its jobs (:func:`worker_state`).
@@ -806,9 +819,8 @@ def run_cached_grid(compute: Callable[[S], tuple[Any, Mapping[str, Mapping[str, 
 
 
 __all__ = ["check_executor", "Claim", "claims_table", "clip_params", "Config", "DASK_SCHEMES", "data_root_param",
-           "DeclaredConfig", "device_param", "executor_param",
-           "fmt_ci", "injected_names", "judge", "judge_all", "lock_path", "LR_RANGE", "mean_ci", "paper_data_check",
-           "paper_vs_ours", "Param", "Params", "profile_default", "profile_param", "resolve_device", "run_cached_grid",
-           "run_grid",
+           "DeclaredConfig", "device_param", "executor_param", "fmt_ci", "injected_names", "judge", "judge_all",
+           "lock_path", "LR_RANGE", "mean_ci", "paper_data_check", "paper_vs_ours", "Param", "Params",
+           "profile_default", "profile_param", "resolve_device", "restore_environ", "run_cached_grid", "run_grid",
            "seeds_param", "SerialExecutor", "spec_key", "styled", "usable_cores", "verdict_counts", "VERDICTS",
            "WorkerPool", "WORKERS", "worker_state", "workers_param"]
