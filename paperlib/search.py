@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from collections.abc import Callable, Sequence
@@ -65,10 +66,18 @@ def _round_seed(seed: int, round_index: int) -> int:
     return zlib.crc32(f"{seed}:{round_index}".encode())
 
 
+@functools.lru_cache(maxsize=16)
+def _storage(url: str):
+    """One optuna storage per URL and process: opening an RDB storage checks its schema (a few tenths of a
+    second), which every ask and tell would otherwise pay again."""
+    import optuna
+    return optuna.storages.get_storage(url)
+
+
 def _study(name: str, storage: str, sampler=None):
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.create_study(study_name=name, storage=storage, sampler=sampler, direction="maximize",
+    return optuna.create_study(study_name=name, storage=_storage(storage), sampler=sampler, direction="maximize",
                                load_if_exists=True)
 
 

@@ -4,8 +4,8 @@ rounds, and the chapter's parameters."""
 
 from __future__ import annotations
 
+import inspect
 import math
-import os
 import signal
 import subprocess
 import sys
@@ -192,10 +192,9 @@ def test_a_search_killed_in_the_middle_of_a_round_resumes_with_the_same_trials(t
     whole = search_rounds("s", sqlite_url(tmp_path / "a.sqlite3"), _toy, space=space, per_round=3, rounds=3)
     url = sqlite_url(tmp_path / "b.sqlite3")
     code = f"""
-import os, signal, sys
-sys.path.insert(0, {os.path.dirname(__file__)!r})
-from test_ch3 import _toy
+import math, os, signal
 from paperlib.search import SearchSpace, search_rounds
+{inspect.getsource(_toy)}
 calls = [0]
 def evaluate(omegas):
     calls[0] += 1

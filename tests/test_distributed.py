@@ -38,12 +38,14 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture()
-def cluster(tmp_path):
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
     """Two worker processes of one thread, with a cache folder of their own: nothing they write is
-    visible to the driver, so results can only come back through Dask."""
+    visible to the driver, so results can only come back through Dask. One cluster for the module (its
+    workers' start-up, imports included, is most of a test's time); a killed worker is replaced by its
+    nanny."""
     from distributed import Client, LocalCluster
-    worker_cache = tmp_path / "worker-cache"
+    worker_cache = tmp_path_factory.mktemp("worker-cache")
     environ = dict(os.environ)
     try:
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
@@ -80,7 +82,9 @@ def _kill_a_worker_after_the_first_result(client, driver_cache: Path, total: int
 
 def test_chapter4_grid_on_dask_equals_serial_and_survives_a_killed_worker(cache, one_thread, cluster):
     client, worker_cache = cluster
-    params = dict(profile="smoke", widths=[0.25], weightings=["cov"])  # 3 single-domain + 3 joint models
+    from paperlib.data import benchmark
+    domains = benchmark("ch4_trio", "smoke")[:2]  # 2 single-domain models and 1 joint one
+    params = dict(profile="smoke", domains=domains, widths=[0.25], weightings=["cov"])
     cache("serial")
     serial = Chapter4(Ch4Config.from_params(**params, workers=1), progress=False).results()
 
@@ -139,7 +143,8 @@ def test_a_scheduler_address_connects(cluster):
 
 def test_chapter3_search_on_dask_resumed_equals_the_serial_search(cache, one_thread, cluster):
     """The smoke search through 2 Dask workers, interrupted after its first round and resumed from its
-    SQLite storage, ends with exactly the trials (ω and validation accuracy) and results of one serial run."""
+    SQLite storage, ends with exactly the trials (ω, validation and test accuracy, early-stopping step) of
+    one serial run."""
     from paperlib.chapters.ch3_smooth_transfer import Ch3Config, Chapter3
     client, worker_cache = cluster
     cache("serial")
@@ -154,5 +159,4 @@ def test_chapter3_search_on_dask_resumed_equals_the_serial_search(cache, one_thr
     got = resumed.search()
     cols = ["pair", "n", "trial", "round", "t0", "tau", "alpha", "val", "test", "best_step"]
     pd.testing.assert_frame_equal(got[cols].reset_index(drop=True), expected[cols].reset_index(drop=True))
-    pd.testing.assert_frame_equal(resumed.results().reset_index(drop=True), serial.results().reset_index(drop=True))
     assert (driver / "ch3" / "studies.sqlite3").exists() and not _records(worker_cache)
