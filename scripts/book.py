@@ -17,6 +17,7 @@ import argparse
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +33,9 @@ def _execution_rank(nb: Path) -> tuple[int, str]:
     return (RUN_FIRST.index(prefix) if prefix in RUN_FIRST else len(RUN_FIRST), nb.stem)
 
 
-def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict | None = None) -> None:
+def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict | None = None, jobs: int = 1) -> None:
+    """Execute the chapters in ``profile`` into ``out``; ``jobs`` notebooks at a time (each in its own
+    kernel with one torch thread when more than one runs), the chapters of ``RUN_FIRST`` before the others."""
     import papermill as pm
     from tqdm.auto import tqdm
 
@@ -45,19 +48,31 @@ def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict 
         if not notebooks:
             have = [p.stem for p in (ROOT / "notebooks").glob("ch*.ipynb")]
             raise SystemExit(f"no notebook matches {only}; have: {have}")
+    if jobs < 1:
+        raise SystemExit(f"--jobs {jobs}: allowed is an integer ≥ 1")
     out.mkdir(parents=True, exist_ok=True)
     # The kernels inherit this: progress bars inside the executed (rendered) notebooks print at most
     # once a minute instead of filling the page (tqdm reads TQDM_* defaults from the environment).
     os.environ.setdefault("TQDM_MININTERVAL", "60")
-    bar = tqdm(notebooks, desc=f"chapters ({profile})", unit="nb")
-    for nb in bar:
-        bar.set_postfix_str(nb.stem)
+    if jobs > 1:  # kernels side by side share the cores instead of each taking them all
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+    bar = tqdm(total=len(notebooks), desc=f"chapters ({profile})", unit="nb")
+
+    def run(nb: Path) -> None:
         start = time.perf_counter()
         tmp = out / f".{nb.stem}.tmp.ipynb"
         pm.execute_notebook(str(nb), str(tmp), parameters=dict(profile=profile, **(extra or {})),
                             cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
         tmp.replace(out / nb.name)  # nothing half-written: rename only a finished execution
-        tqdm.write(f"{nb.stem}: {time.perf_counter() - start:.1f} s ({profile})")
+        tqdm.write(f"{nb.stem}: {time.perf_counter() - start:.1f} s ({profile}{', side by side' if jobs > 1 else ''})")
+        bar.update()
+
+    first = [nb for nb in notebooks if _execution_rank(nb)[0] < len(RUN_FIRST)]
+    for wave in (first, [nb for nb in notebooks if nb not in first]):
+        with ThreadPoolExecutor(jobs) as pool:
+            for f in [pool.submit(run, nb) for nb in wave]:
+                f.result()
+    bar.close()
 
 
 def stage(chapters: Path, out: Path) -> None:
@@ -79,12 +94,13 @@ def main(argv=None) -> None:
     e.add_argument("--profile", default="embedded")
     e.add_argument("--out", type=Path, default=ROOT / "book" / "chapters")
     e.add_argument("--only", nargs="*", help="chapter prefixes, e.g. ch0 ch5")
+    e.add_argument("--jobs", type=int, default=1, help="notebooks executed side by side (default 1)")
     s = sub.add_parser("stage", help="copy the book sources with other executed chapters")
     s.add_argument("--chapters", type=Path, required=True)
     s.add_argument("--out", type=Path, required=True)
     a = p.parse_args(argv)
     if a.cmd == "execute":
-        execute(a.profile, a.out, a.only)
+        execute(a.profile, a.out, a.only, jobs=a.jobs)
     else:
         stage(a.chapters, a.out)
 
