@@ -311,34 +311,36 @@ class PairData:
     subsets: dict[int, Tensor] = field(default_factory=dict)
 
 
-#: The source → target pairs (ch3 Sec. 3; stand-ins in :mod:`paperlib.data.standins`): benchmark and the
-#: target's validation size on ``paper`` (A.1: 5,000 of CIFAR-10's 50,000; A.2: 7,326 of SVHN's 73,257).
-PAIRS = {"objects": ("ch3_objects", 5000), "digits": ("ch3_digits", 7326)}
+#: The source → target pairs (ch3 Sec. 3; stand-ins in :mod:`paperlib.data.standins`) and their benchmarks.
+PAIRS = {"objects": "ch3_objects", "digits": "ch3_digits"}
 
 
 def pair_datasets(pair: str, profile: str) -> tuple[str, str]:
     """(source, target) dataset names of ``pair`` for ``profile``."""
     from .data import benchmark
-    source, target = benchmark(PAIRS[check_choice(pair, PAIRS, "pair")][0], profile)
+    source, target = benchmark(PAIRS[check_choice(pair, PAIRS, "pair")], profile)
     return source, target
 
 
-def load_pair(pair: str, profile: str, protocol: STLProtocol, data_root: str | None = None) -> PairData:
+def load_pair(pair: str, profile: str, protocol: STLProtocol, data_root: str | None = None,
+              target_val: int | None = None) -> PairData:
     """The pair's data as uint8 tensors at ``protocol.image_size``, three channels (MNIST is resized from
     28×28 and repeated to RGB: spec, ambiguity 9). ``paper``: the target's official training set split
-    into the training pool and validation (A.1/A.2), the official test set, the source's whole training
+    into the training pool and ``target_val`` validation images (A.1: 5,000 of CIFAR-10's 50,000; A.2:
+    7,326 of SVHN's 73,257; ``None``: the registry's rule), the official test set, the source's whole training
     set (spec: no source split is mentioned); decoded once, then cached. Embedded: the profile's
     generated splits, ``*_per_class`` images per class."""
     from .data import get_dataset
     source, target = pair_datasets(pair, profile)
     size = protocol.image_size
     if profile == "paper":
-        val_size = PAIRS[pair][1]
+        val_size = target_val
         parts = {"target": (target, ("train",)), "val": (target, ("val",)), "test": (target, ("test",)),
                  "source": (source, ("train", "val"))}
-        out = {k: _paper_uint8(name, ps, size, data_root, val_size if name == target else None)
-               for k, (name, ps) in parts.items()}
-        n_t, n_s = (int(max(out[k][1].max(), 0)) + 1 for k in ("target", "source"))
+        loaded = {k: _paper_uint8(name, ps, size, data_root, val_size if name == target else None)
+                  for k, (name, ps) in parts.items()}
+        out = {k: v[:2] for k, v in loaded.items()}
+        n_t, n_s = loaded["target"][2], loaded["source"][2]
     else:
         per = {"target": (target, "train", protocol.target_per_class),
                "val": (target, "val", protocol.val_per_class),
@@ -353,8 +355,9 @@ def load_pair(pair: str, profile: str, protocol: STLProtocol, data_root: str | N
     return PairData(pair, *out["target"], *out["val"], *out["test"], *out["source"], n_t, n_s)
 
 
-def _paper_uint8(name: str, parts, size: int, root, val_size) -> tuple[Tensor, Tensor]:
-    """A paper dataset's split(s) as uint8 (N, 3, size, size) and labels, decoded once and cached."""
+def _paper_uint8(name: str, parts, size: int, root, val_size) -> tuple[Tensor, Tensor, int]:
+    """A paper dataset's split(s) as uint8 (N, 3, size, size), labels and the number of classes, decoded
+    once and cached."""
     from .config import cache_dir
     from .data import get_dataset
     from .store import cached_tensors, content_key
@@ -373,7 +376,7 @@ def _paper_uint8(name: str, parts, size: int, root, val_size) -> tuple[Tensor, T
         return {"images": torch.cat(xs), "labels": torch.cat(ys).long()}
 
     t = cached_tensors(path, build, metadata={k: str(v) for k, v in spec.items()})[0]
-    return t["images"], t["labels"]
+    return t["images"], t["labels"], sets[0].n_classes
 
 
 @dataclass(frozen=True)

@@ -251,3 +251,25 @@ def test_bad_parameters_name_themselves_before_any_work(given, names):
 def test_a_size_larger_than_the_pool_says_the_pool():
     with pytest.raises(ValueError, match=r"sizes=\[301\]: N = \[301\] larger than the 300 target training images"):
         Ch3Config.from_params(profile="embedded", sizes=[301])
+
+
+def test_paper_pairs_load_from_files_in_the_real_formats(tmp_path):
+    """The paper profile's loading on a few images per dataset in the official formats (CIFAR pickles,
+    MNIST idx, SVHN .mat; tests/test_real_datasets.py writes them): 32×32 RGB uint8 everywhere (MNIST
+    resized and repeated to three channels), the target's training set split into pool and validation,
+    the source's whole training set."""
+    from test_real_datasets import make_cifar10, make_cifar100, make_mnist, make_svhn
+
+    from paperlib.chapters.ch3_smooth_transfer import PROTOCOLS
+    for make in (make_cifar10, make_cifar100, make_mnist, make_svhn):
+        make(tmp_path)
+    digits = smooth.load_pair("digits", "paper", PROTOCOLS["paper"]["digits"], str(tmp_path), target_val=4)
+    objects = smooth.load_pair("objects", "paper", PROTOCOLS["paper"]["objects"], str(tmp_path), target_val=2)
+    for d in (digits, objects):
+        for x in (d.target_x, d.val_x, d.test_x, d.source_x):
+            assert x.dtype == torch.uint8 and tuple(x.shape[1:]) == (3, 32, 32)
+    assert (len(digits.target_y), len(digits.val_y), len(digits.test_y), len(digits.source_y)) == (16, 4, 3, 30)
+    assert (len(objects.target_y), len(objects.val_y), len(objects.test_y), len(objects.source_y)) == (18, 2, 6, 40)
+    assert (digits.n_target_classes, digits.n_source_classes) == (10, 10)
+    assert (objects.n_target_classes, objects.n_source_classes) == (10, 100)
+    assert torch.equal(digits.source_x[:, 0], digits.source_x[:, 1])  # grey MNIST repeated to RGB

@@ -25,8 +25,8 @@ def claims(cfg: Ch3Config, results: pd.DataFrame, search: pd.DataFrame, ablation
 
     # S1: ch3 Eq. (4) contains both baselines as limits (ch3 Eqs. (5), (6)).
     lim = limits_table()
-    step = lim.xs("τ → 0: step at T/2 + t₀ (ch3 Eq. (5))", level=0)["max |λ − limit|"]
-    const = lim.xs("τ → ∞: constant σ(−α) (ch3 Eq. (6))", level=0)["max |λ − limit|"]
+    step = lim.xs("τ → 0: step at T/2 + t₀ (Eq. (5))", level=0)["max |λ − limit|"]
+    const = lim.xs("τ → ∞: constant σ(−α) (Eq. (6))", level=0)["max |λ − limit|"]
     ok = bool(step.iloc[-1] < 1e-9 and const.iloc[-1] < 1e-6 and step.is_monotonic_decreasing
               and const.is_monotonic_decreasing)
     out.append(Claim("ch3 Eqs. (4)–(6)", "λ_ω(t) contains pre-training-then-fine-tuning (τ → 0: a step at T/2 + t₀) "
@@ -142,11 +142,16 @@ def closing_numbers(cfg: Ch3Config, results: pd.DataFrame, search: pd.DataFrame,
     per_n = g[g.pair == pair].groupby("n").ours_minus_best.mean()
     out["gain_min"], out["gain_max"] = float(per_n.min()), float(per_n.max())
     out["trials"] = int(len(search[(search.pair == pair) & (search.n == big)]))
-    ours = mine[(mine.method == "ours") & (mine.seed == cfg.seeds[0])]
-    out["winners_curse"] = float((ours.val - ours.test).mean())
+    n_val = int(results.attrs.get("n_val", 0)) or None
+    out["val_images"] = n_val if n_val is not None else float("nan")
+    out["val_se"] = 100 * (0.25 / n_val) ** 0.5 if n_val else float("nan")  # binomial s.e. at 50 % accuracy
     lim = limit[(limit.pair == pair) & (limit.n == big)]
     out["limit_big"] = float(lim.limit.iloc[0]) if len(lim) else float("nan")
     out["limit_minus_ft_big"] = float((lim.limit - lim.finetune).iloc[0]) if len(lim) else float("nan")
+    best_val = search[search.pair == pair].groupby("n").val.max()
+    mine_limit = limit[limit.pair == pair].set_index("n").limit_val
+    out["limit_beats_search"] = int((mine_limit > best_val.reindex(mine_limit.index)).sum())
+    out["n_sizes"] = len(sizes)
     ab = ablation[ablation.pair == pair].pivot_table(index=["n", "method"], columns="bn", values="test") \
         if len(ablation) else None
     out["bn_gain"] = float((ab["specific"] - ab["shared"]).mean()) if ab is not None else float("nan")

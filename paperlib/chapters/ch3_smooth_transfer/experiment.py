@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ...config import cache_dir
+from ...reference import CH3_TEXT
 from ...search import RoundSearch, best_replacements, completed, search_together, sqlite_url
 from ...smooth import PairData, Schedule, STLRun, compute, load_pair, nested_subsets, run_steps
 from ...store import CODE_VERSION, artifact_path, content_key, load_tensors, plain
@@ -31,7 +32,8 @@ def chapter_data(cfg: Ch3Config) -> dict[str, PairData]:
     """Every pair's data, with its nested target subsets (the same in every process)."""
     out = {}
     for pair in cfg.pairs:
-        d = load_pair(pair, cfg.profile, cfg.protocols[pair], cfg.data_root)
+        val = CH3_TEXT["target_val"][pair] if cfg.profile == "paper" else None  # A.1/A.2
+        d = load_pair(pair, cfg.profile, cfg.protocols[pair], cfg.data_root, target_val=val)
         d.subsets = nested_subsets(len(d.target_y), cfg.sizes[pair], seed=0)
         out[pair] = d
     return out
@@ -256,7 +258,7 @@ class Chapter3:
             seed = self.cfg.seeds[0]
             omega = dict(t0=0.0, tau=self.cfg.space.tau[0], alpha=0.0)
             runs = [self.trial_run(p, n, omega, seed) for p in self.cfg.pairs for n in self.cfg.sizes[p]]
-            results = self.compute(runs, "chapter 3 ch3 Eq. (5) limit")
+            results = self.compute(runs, "chapter 3 Eq. (5) limit")
             base = self.baselines()
             rows = []
             for run, res in zip(runs, results):
@@ -268,8 +270,11 @@ class Chapter3:
         return self._done["step_limit"]
 
     def results(self) -> pd.DataFrame:
-        """Every Table-1 row: baselines, Ours (and the searched Multi-task when asked), per seed."""
-        return pd.concat([self.baselines(), self.ours()], ignore_index=True)
+        """Every Table-1 row: baselines, Ours (and the searched Multi-task when asked), per seed; ``attrs``
+        holds the validation set's size (``n_val``, first pair)."""
+        out = pd.concat([self.baselines(), self.ours()], ignore_index=True)
+        out.attrs["n_val"] = len(self.data[self.cfg.pairs[0]].val_y)
+        return out
 
     def steps(self) -> pd.DataFrame:
         """T (iterations) of each kind of run per (pair, N), from the protocol (A.1/A.2 budgets)."""

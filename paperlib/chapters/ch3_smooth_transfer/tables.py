@@ -36,7 +36,7 @@ def table1(cfg: Ch3Config, results: pd.DataFrame, label: str) -> pd.DataFrame:
                              "method": METHOD_LABELS[method], "paper": CH3_TABLE1[pair][pn][method] if pn else None,
                              "ours": float(vals.mean()) if len(vals) else None,
                              "ours_text": fmt_ci(vals) if len(vals) else "–"})
-    return paper_vs_ours(rows, label, index=["pair", "N (paper)", "N (ours)", "method"], wide="method", digits=1)
+    return paper_vs_ours(rows, label, index=["pair", "N (paper)", "N (ours)", "method"], digits=1)
 
 
 def gaps(results: pd.DataFrame) -> pd.DataFrame:
@@ -81,7 +81,7 @@ def gaps_table(cfg: Ch3Config, results: pd.DataFrame, label: str) -> pd.DataFram
                              "gap": name, "paper": paper_gaps(pair, pn)[key] if pn else None,
                              "ours": float(vals.mean()) if len(vals) else None,
                              "ours_text": fmt_ci(vals, signed=True) if len(vals) else "–"})
-    return paper_vs_ours(rows, label, index=["pair", "N (paper)", "N (ours)", "gap"], wide="gap", digits=1)
+    return paper_vs_ours(rows, label, index=["pair", "N (paper)", "N (ours)", "gap"], digits=1)
 
 
 def limits_table(total: int = 1000) -> pd.DataFrame:
@@ -93,11 +93,11 @@ def limits_table(total: int = 1000) -> pd.DataFrame:
         lam = schedule_weight(t, total, 0.1 * total, tau * total, 1.0)
         step = step_limit(t, total, 0.1 * total)
         away = np.abs(t - (total / 2 + 0.1 * total)) > 1  # the step itself is where the limit depends on α
-        rows.append({"limit": "τ → 0: step at T/2 + t₀ (ch3 Eq. (5))", "τ/T": f"{tau:g}",
+        rows.append({"limit": "τ → 0: step at T/2 + t₀ (Eq. (5))", "τ/T": f"{tau:g}",
                      "max |λ − limit|": float(np.abs(lam - step)[away].max())})
     for tau in (1e1, 1e3, 1e6, 1e9):
         lam = schedule_weight(t, total, 0.1 * total, tau * total, 1.0)
-        rows.append({"limit": "τ → ∞: constant σ(−α) (ch3 Eq. (6))", "τ/T": f"{tau:g}",
+        rows.append({"limit": "τ → ∞: constant σ(−α) (Eq. (6))", "τ/T": f"{tau:g}",
                      "max |λ − limit|": float(np.abs(lam - constant_limit(1.0)).max())})
     return pd.DataFrame(rows).set_index(["limit", "τ/T"])
 
@@ -146,10 +146,10 @@ def step_limit_table(limit: pd.DataFrame) -> pd.DataFrame:
     t = limit.copy()
     t["pair"] = t["pair"].map(PAIR_LABELS)
     t["limit − Fine-tune"] = t["limit"] - t["finetune"]
-    t = t.rename(columns={"n": "N", "finetune": "Fine-tune (test)", "limit": "ch3 Eq. (5) limit (test)",
-                          "finetune_val": "Fine-tune (val.)", "limit_val": "ch3 Eq. (5) limit (val.)"})
-    return t.set_index(["pair", "N"])[["Fine-tune (test)", "ch3 Eq. (5) limit (test)", "limit − Fine-tune",
-                                      "Fine-tune (val.)", "ch3 Eq. (5) limit (val.)"]]
+    t = t.rename(columns={"n": "N", "finetune": "Fine-tune (test)", "limit": "Eq. (5) limit (test)",
+                          "finetune_val": "Fine-tune (val.)", "limit_val": "Eq. (5) limit (val.)"})
+    return t.set_index(["pair", "N"])[["Fine-tune (test)", "Eq. (5) limit (test)", "limit − Fine-tune",
+                                      "Fine-tune (val.)", "Eq. (5) limit (val.)"]]
 
 
 __all__ = ["GAP_LABELS", "ablation_table", "budgets", "convergence_table", "gaps", "gaps_table", "limits_table",
