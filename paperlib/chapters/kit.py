@@ -596,13 +596,16 @@ def _start_worker(threads: int) -> None:
 
 
 class WorkerPool:
-    """The executor of a chapter's grids: ``executor`` when one is given (a Dask client's, a test's),
-    else ``workers`` local processes (spawned, so a notebook's threads are never forked), each with
-    ``usable_cores() // workers`` torch threads, started on first use and kept for the chapter's
-    later grids; ``None`` (serial, in this process) for ``workers=1``.
+    """The executor of a chapter's grids: ``executor`` when one is given (a Dask client's, a test's), else
+    a Dask cluster when ``address`` is given (``"dask"``: a local one of ``workers`` processes; ``tcp://…``:
+    a running scheduler), else ``workers`` local processes (spawned, so a notebook's threads are never
+    forked), each with ``usable_cores() // workers`` torch threads, started on first use and kept for the
+    chapter's later grids; ``None`` (serial, in this process) for ``workers=1``.
 
-    A job runs in a fresh process: it must be a module-level function of picklable arguments that
-    computes (or loads) its runs through the run cache, so the notebook's process then only loads.
+    A job runs in another process: it must be a module-level function of picklable arguments. With
+    :meth:`prefetch` it computes its runs into the run cache (local processes only), so the notebook's
+    process then only loads; with :func:`run_cached_grid` it returns them and the notebook's process
+    stores them (any executor, Dask workers on other machines included).
     """
 
     def __init__(self, workers: int = 1, executor: Executor | None = None, address: str | None = None):
@@ -615,11 +618,6 @@ class WorkerPool:
     def parallel(self) -> bool:
         """Whether jobs leave this process (an executor or Dask address was given, or more than one worker)."""
         return self._given is not None or self.address is not None or self.workers > 1
-
-    @property
-    def remote(self) -> bool:
-        """Whether jobs run on Dask workers, which may be on other machines (no shared disk assumed)."""
-        return self.address is not None
 
     def executor(self) -> Executor | None:
         if self._given is not None:
