@@ -50,6 +50,9 @@ def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict 
             raise SystemExit(f"no notebook matches {only}; have: {have}")
     if jobs < 1:
         raise SystemExit(f"--jobs {jobs}: allowed is an integer ≥ 1")
+    # papermill's cwd= changes the process's working directory while a notebook runs: with notebooks side by
+    # side every path must be absolute, and the directory is put back at the end.
+    out, here = out.resolve(), os.getcwd()
     out.mkdir(parents=True, exist_ok=True)
     # The kernels inherit this: progress bars inside the executed (rendered) notebooks print at most
     # once a minute instead of filling the page (tqdm reads TQDM_* defaults from the environment).
@@ -68,11 +71,14 @@ def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict 
         bar.update()
 
     first = [nb for nb in notebooks if _execution_rank(nb)[0] < len(RUN_FIRST)]
-    for wave in (first, [nb for nb in notebooks if nb not in first]):
-        with ThreadPoolExecutor(jobs) as pool:
-            for f in [pool.submit(run, nb) for nb in wave]:
-                f.result()
-    bar.close()
+    try:
+        for wave in (first, [nb for nb in notebooks if nb not in first]):
+            with ThreadPoolExecutor(jobs) as pool:
+                for f in [pool.submit(run, nb) for nb in wave]:
+                    f.result()
+    finally:
+        os.chdir(here)
+        bar.close()
 
 
 def stage(chapters: Path, out: Path) -> None:
