@@ -144,7 +144,8 @@ def closing_numbers(cfg: Ch3Config, results: pd.DataFrame, search: pd.DataFrame,
     out["trials"] = int(len(search[(search.pair == pair) & (search.n == big)]))
     n_val = int(results.attrs.get("n_val", 0)) or None
     out["val_images"] = n_val if n_val is not None else float("nan")
-    out["val_se"] = 100 * (0.25 / n_val) ** 0.5 if n_val else float("nan")  # binomial s.e. at 50 % accuracy
+    half = 0.5  # the binomial standard error is largest at 50 % accuracy: sqrt(p(1 − p)/n)
+    out["val_se"] = 100 * (half * (1 - half) / n_val) ** 0.5 if n_val else float("nan")
     lim = limit[(limit.pair == pair) & (limit.n == big)]
     out["limit_big"] = float(lim.limit.iloc[0]) if len(lim) else float("nan")
     out["limit_minus_ft_big"] = float((lim.limit - lim.finetune).iloc[0]) if len(lim) else float("nan")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from ...models.resnet_cifar import WIDTHS
 from ...reference import CH3_TEXT
 from ...search import SearchSpace
 from ...smooth import PAIRS, STLProtocol, n_grid, pair_datasets
@@ -57,7 +58,7 @@ PROTOCOLS: dict[str, dict[str, STLProtocol]] = {
                               source_per_class=30, **_EMBEDDED),
     },
     "smoke": {
-        "objects": STLProtocol(arch="resnet20", width=0.25, bn="shared", source_per_class=2, **_SMOKE),
+        "objects": STLProtocol(arch="resnet20", width=min(WIDTHS), bn="shared", source_per_class=2, **_SMOKE),
         "digits": STLProtocol(arch="wrn", width=1, dropout=0.0, bn="specific", weight_decay=5e-4, source_per_class=4,
                               **_SMOKE),
     },

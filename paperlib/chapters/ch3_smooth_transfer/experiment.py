@@ -82,7 +82,16 @@ class Chapter3:
     def compute(self, runs: list[STLRun], desc: str, progress: bool | None = None) -> list[dict]:
         """The results of ``runs`` (cached, or computed on the chapter's executor and stored here). A
         fine-tuning run is given its seed's pre-trained weights, which must be computed already."""
-        items = [(r, self._pretrained(r) if r.method == "finetune" else None) for r in runs]
+        starts: dict[STLRun, dict] = {}  # each pre-training run's weights loaded once for all its N
+
+        def start(run: STLRun) -> dict | None:
+            if run.method != "finetune":
+                return None
+            if run.pretraining() not in starts:
+                starts[run.pretraining()] = self._pretrained(run)
+            return starts[run.pretraining()]
+
+        items = [(r, start(r)) for r in runs]
         job = partial(_compute_in_worker, self.cfg) if self.pool.parallel else \
             partial(_compute_here, self.data, self.cfg.device)
         return run_cached_grid(job, items, identity=_identity, artifacts=_artifacts, executor=self.pool.executor(),
@@ -110,12 +119,10 @@ class Chapter3:
         """Target, Fine-tune and Multi-task per (pair, N, seed): one row each (ch3 Table 1's baselines)."""
         if "baselines" not in self._done:
             runs = self.baseline_runs()
-            first = runs["source"] + runs["target"] + runs["multitask"]
-            self.compute(first, "chapter 3 baselines")
-            rows = []
-            for method in ("target", "finetune", "multitask"):
-                results = self.compute(runs[method], f"chapter 3 {METHODS_DESC[method]}")
-                rows += [_row(r, res, method) for r, res in zip(runs[method], results)]
+            first = runs["source"] + runs["target"] + runs["multitask"]  # fine-tuning needs the pre-training
+            done = dict(zip(first, self.compute(first, "chapter 3 baselines")))
+            done |= dict(zip(runs["finetune"], self.compute(runs["finetune"], "chapter 3 fine-tune")))
+            rows = [_row(r, done[r], method) for method in ("target", "finetune", "multitask") for r in runs[method]]
             if self.cfg.searched_multitask:
                 rows += self.searched_multitask()
             self._done["baselines"] = pd.DataFrame(rows)
@@ -287,8 +294,6 @@ class Chapter3:
                                  source=pre, joint=run_steps(self.run(pair, "joint", n, 0, Schedule("constant")), d)))
         return pd.DataFrame(rows)
 
-
-METHODS_DESC = {"target": "target only", "finetune": "fine-tune", "multitask": "multi-task"}
 
 
 def _row(run: STLRun, res: dict, method: str) -> dict:

@@ -11,6 +11,8 @@ from ...reference import CH3_TABLE1
 from ...smooth import Schedule, schedule_weight
 from .config import METHOD_LABELS, PAIR_LABELS, Ch3Config, target_pool
 
+#: λ axis from 0 to 1 with a little room above and below, so steps at 0 and 1 stay visible.
+LAMBDA_LIMITS = (-1 / 20, 1 + 1 / 20)
 COLORS = {"target": "#7f7f7f", "finetune": "#1f77b4", "multitask": "#ff7f0e", "ours": "#2ca02c",
           "multitask_searched": "#d62728"}
 
@@ -29,7 +31,7 @@ def fig1(total: int = 1000):
         ax.plot(t / total, schedule_weight(t, total, t0, tau, alpha), color="k")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("t / T")
-        ax.set_ylim(-0.05, 1.05)
+        ax.set_ylim(*LAMBDA_LIMITS)
     axes[0].set_ylabel("λ_ω(t)")
     fig.tight_layout()
     return fig
@@ -55,7 +57,7 @@ def fig2(cfg: Ch3Config, search: pd.DataFrame, top: int = 3):
                     ax.axvline(r.best_step / r.steps, color="C0", ls="--", lw=1.2)
             ax.set_title(f"{PAIR_LABELS[pair]}, N = {n}", fontsize=9)
             ax.set_xlabel("t / T")
-            ax.set_ylim(-0.05, 1.05)
+            ax.set_ylim(*LAMBDA_LIMITS)
             ax.legend(fontsize=7, loc="best")
         axes[i, 0].set_ylabel("λ_ω(t)")
         for j in range(len(cfg.sizes[pair]), ncol):
