@@ -10,7 +10,7 @@ export PYTHONUNBUFFERED := 1
 PROFILE ?= embedded
 JB := jupyter-book build -W --keep-going
 
-.PHONY: venv book test lint unit notebooks-smoke bench foundation clean clean-cache
+.PHONY: venv book test lint unit notebooks-smoke bench foundation foundation-resnet clean clean-cache
 
 venv: $(STAMP)
 
@@ -57,6 +57,10 @@ bench: $(STAMP)
 # Re-make the shipped embedded foundation model (paperlib/models/shipped/tiny_clip; about 65 min on 2 cores, resumable).
 foundation: $(STAMP)
 	python -m paperlib.foundation
+
+# Re-make chapter 2's pretrained ResNet (paperlib/models/shipped/tiny_resnet; about 17 min on 2 cores, resumable).
+foundation-resnet: $(STAMP)
+	python -m paperlib.resnet_foundation
 
 clean:
 	rm -rf _build book/chapters

@@ -6,6 +6,9 @@ ch5: Jin et al., "Fine-Tuning Linear Layers Only Is a Simple yet Effective Way f
 ch1: sequential fine-tuning with tangent linearization and PCGrad-style calibration
 (``ch1-sequential-tangent-pcgrad.txt``). The paper reports accuracies as fractions; they are
 transcribed here as percentages (×100) to sit beside ours.
+
+ch2: Factorized Tensor Networks (``ch2-factorized-tensor-networks.txt``): Tables 1-4 exactly as printed, with the
+"Params" cells as strings (their brackets and multipliers are the paper's), and the numbers its text states.
 """
 
 from __future__ import annotations
@@ -140,6 +143,81 @@ CH3_TEXT: dict[str, object] = {
     "source_size": {"objects": 50_000, "digits": 60_000},
 }
 
+CH2_PAPER = "ch2-factorized-tensor-networks.txt"
+
+#: ch2 Table 1 (ImageNet-to-Sketch, ResNet-50, top-1 %): method → (Params as printed, accuracies in
+#: :data:`CH2_TABLE1_DOMAINS` order, mean as printed). The printed means are the row means truncated (not rounded) to
+#: two decimals. "[×]" brackets and Packnet →/← are the paper's, undefined in its text.
+CH2_TABLE1_DOMAINS = ("Flowers", "Wikiart", "Sketch", "Cars", "CUB")
+CH2_TABLE1: dict[str, tuple[str, tuple[float, ...], float]] = {
+    "Fine-Tuning": ("6× (141M)", (95.69, 78.42, 81.02, 91.44, 83.37), 85.98),
+    "Feature-Extractor": ("1× (23.5M)", (89.57, 57.7, 57.07, 54.01, 67.20), 65.11),
+    "FC and BN only": ("1.001× (23.52M)", (94.39, 70.62, 79.15, 85.20, 78.68), 81.60),
+    "Piggyback": ("6× [2.25×] (141M)", (94.76, 71.33, 79.91, 89.62, 81.59), 83.44),
+    "Packnet →": ("[1.60×] (37.6M)", (93.0, 69.4, 76.20, 86.10, 80.40), 81.02),
+    "Packnet ←": ("[1.60×] (37.6M)", (90.60, 70.3, 78.7, 80.0, 71.4), 78.2),
+    "Spot-Tune": ("7× [7×] (164.5M)", (96.34, 75.77, 80.2, 92.4, 84.03), 85.74),
+    "WTPB": ("6× [2.25×] (141M)", (96.50, 74.8, 80.2, 91.5, 82.6), 85.12),
+    "BA²": ("3.8× [1.71×] (89.3M)", (95.74, 72.32, 79.28, 92.14, 81.19), 84.13),
+    "TAPS": ("4.12× (96.82M)", (96.68, 76.94, 80.74, 89.76, 82.65), 85.35),
+    "FTN, R=1": ("1.004× (23.95M)", (94.79, 73.03, 78.62, 86.85, 80.86), 82.83),
+    "FTN, R=50": ("1.53× (36.02M)", (96.42, 78.01, 80.6, 90.83, 82.96), 85.76),
+}
+
+#: ch2 Table 2 (DomainNet, ResNet-34, top-1 %), as :data:`CH2_TABLE1`.
+CH2_TABLE2_DOMAINS = ("Clipart", "Sketch", "Paint", "Quick", "Info", "Real")
+CH2_TABLE2: dict[str, tuple[str, tuple[float, ...], float]] = {
+    "Fine-Tuning": ("6×", (74.26, 67.33, 67.11, 72.43, 40.11, 80.36), 66.93),
+    "Feature-Extractor": ("1×", (60.94, 50.03, 60.22, 54.01, 26.19, 76.79), 54.69),
+    "FC and BN only": ("1.004×", (70.24, 61.10, 64.22, 63.09, 34.76, 78.61), 62.00),
+    "Adashare": ("5.73×", (74.45, 64.15, 65.74, 68.15, 34.11, 79.39), 64.33),
+    "TAPS": ("4.90×", (74.85, 66.66, 67.28, 71.79, 38.21, 80.28), 66.51),
+    "FTN, R=1": ("1.008×", (70.73, 62.69, 65.08, 64.81, 35.78, 79.12), 63.03),
+    "FTN, R=40": ("1.18×", (74.2, 65.67, 67.14, 71.00, 39.10, 80.64), 66.29),
+}
+
+#: ch2 Table 3 (CLIP ViT-B/32, R = 4, top-1 %): method → (total params, additional params per dataset, accuracies in
+#: :data:`CH2_TABLE3_DATASETS` order, mean). Parameters exclude the task heads.
+CH2_TABLE3_DATASETS = ("CIFAR10", "CIFAR100", "DTD", "STL10", "FER2013")
+CH2_TABLE3: dict[str, tuple[str, str | None, tuple[float, ...], float]] = {
+    "Fine-tuning": ("5× (439.5M)", "87.9M", (97.7, 85.4, 79.0, 99.7, 69.8), 86.3),
+    "Feature extractor": ("1× (87.9M)", None, (94.8, 80.1, 75.4, 98.4, 67.3), 83.2),
+    "LoRA": ("1.008× (88.6M)", "147.2K", (95.1, 78.1, 78.1, 99.2, 67.7), 83.6),
+    "KAdaptation": ("1.005× (88.3M)", "80.7K", (95.9, 84.8, 78.1, 99.2, 69.0), 85.4),
+    "FTN (Q&V)": ("1.005× (88.3M)", "81.0K", (95.8, 83.4, 77.1, 98.7, 68.5), 84.7),
+    "FTN (O)": ("1.002× (88.1M)", "40.5K", (96.6, 84.3, 76.0, 98.6, 69.5), 85.0),
+}
+
+#: ch2 Table 4 (NYUD-v2, ResNet-18 + DeepLabv3+): method → (Params, metrics in :data:`CH2_TABLE4_TASKS` order).
+CH2_TABLE4_TASKS = ("Semseg mIoU ↑", "Depth RMSE ↓", "Normals mErr ↓", "Edge odsF ↑")
+CH2_TABLE4: dict[str, tuple[str, tuple[float, ...]]] = {
+    "Single Task": ("4×", (35.34, 0.56, 22.20, 73.5)),
+    "Decoder only": ("1×", (24.84, 0.71, 28.56, 71.3)),
+    "Decoder + BN only": ("1.002×", (29.26, 0.61, 24.82, 71.3)),
+    "ASTMT (R-18)": ("1.25×", (30.69, 0.60, 23.94, 68.60)),
+    "ASTMT (R-26+SE)": ("2.00×", (30.07, 0.63, 24.32, 73.50)),
+    "Series RA": ("1.56×", (31.87, 0.60, 23.35, 67.56)),
+    "Parallel RA": ("1.50×", (32.13, 0.59, 23.20, 68.02)),
+    "RCM": ("1.56×", (34.20, 0.57, 22.41, 68.44)),
+    "FTN, R=1": ("1.005×", (29.83, 0.60, 23.56, 72.7)),
+    "FTN, R=10": ("1.03×", (33.66, 0.57, 22.15, 73.5)),
+    "FTN, R=20": ("1.06×", (34.06, 0.55, 21.84, 73.9)),
+    "FTN, R=30": ("1.09×", (35.46, 0.56, 21.78, 73.8)),
+}
+
+#: ch2 numbers stated in the text: per-task rank-1 counts (Sec. 4.1.1), the totals it quotes, the ranks run, the ViT
+#: protocol (Sec. 4.1.2: R, lr, α, batch, epochs, factor σ) and Fig. 2's early-saturating domains (rank).
+CH2_TEXT: dict[str, object] = {
+    "rank1_params_per_task": {"ResNet-34": 16_291, "ResNet-50": 49_204},
+    "rank40_domainnet_total": 25.22e6,
+    "rank50_i2s_total": 36.02e6,
+    "vit_rank": 4, "vit_lr": 5e-6, "vit_alpha": {"Q&V": 10, "O": 100}, "vit_batch": 64, "vit_epochs": 100,
+    "vit_init_std": 0.05,
+    "ranks": {"I2S": (1, 5, 10, 15, 20, 25, 50), "DomainNet": (1, 5, 10, 20, 30, 40), "NYUD": (1, 10, 20, 30)},
+    "fig2_saturation": {"Flowers": 20, "Cars": 15},
+    "taps_ratio": (2, 4),
+}
+
 #: Where each transcribed table comes from.
 SOURCES: dict[str, str] = {
     "CH5_TABLE1": f"ch5 Table 1 (task addition: Abs. and Norm. accuracy, 8 tasks), {CH5_PAPER}",
@@ -152,6 +230,11 @@ SOURCES: dict[str, str] = {
     "CH4_TABLE_S1": f"ch4 Table S1 (CKA of single-domain models per pairing and width), {CH4_PAPER}",
     "CH4_TABLE_S2": f"ch4 Table S2 (independent model accuracy per width), {CH4_PAPER}",
     "CH4_PVALUES": f"ch4 Sec. 4.1 text (paired t-tests at 1848K parameters), {CH4_PAPER}",
+    "CH2_TABLE1": f"ch2 Table 1 (ImageNet-to-Sketch, ResNet-50: params and top-1 per domain), {CH2_PAPER}",
+    "CH2_TABLE2": f"ch2 Table 2 (DomainNet, ResNet-34: params and top-1 per domain), {CH2_PAPER}",
+    "CH2_TABLE3": f"ch2 Table 3 (CLIP ViT-B/32 adapters, R = 4: params and top-1 per dataset), {CH2_PAPER}",
+    "CH2_TABLE4": f"ch2 Table 4 (NYUD-v2 dense prediction, ResNet-18 + DeepLabv3+), {CH2_PAPER}",
+    "CH2_TEXT": f"ch2 Secs. 3.2 and 4.1 text (per-task counts, totals, ranks, ViT protocol), {CH2_PAPER}",
 }
 
 

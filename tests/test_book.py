@@ -3,6 +3,7 @@ the chapters' declarations, the README's commands, and glued values that prose c
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -15,6 +16,7 @@ import pytest
 from paperlib.chapters import (
     ch0_embedded_benchmark,
     ch1_sequential_tangent_pcgrad,
+    ch2_factorized_tensor_networks,
     ch3_smooth_transfer,
     ch4_transfer_vs_interference,
     ch5_linear_layers_task_arithmetic,
@@ -22,7 +24,8 @@ from paperlib.chapters import (
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = {m.__name__.rsplit(".", 1)[1]: m for m in (ch0_embedded_benchmark, ch1_sequential_tangent_pcgrad,
-                                                       ch3_smooth_transfer, ch4_transfer_vs_interference,
+                                                       ch2_factorized_tensor_networks, ch3_smooth_transfer,
+                                                       ch4_transfer_vs_interference,
                                                        ch5_linear_layers_task_arithmetic)}
 
 
@@ -44,8 +47,20 @@ def _reference_numbers() -> tuple[set[str], set[str]]:
     return strong, weak
 
 
+@functools.lru_cache(maxsize=8)
+def _pattern(numbers: frozenset[str]) -> re.Pattern:
+    alternatives = "|".join(re.escape(n) for n in sorted(numbers, key=len, reverse=True))
+    return re.compile(rf"(?<![\d.])(?=({alternatives})(?!\d))")
+
+
 def _found(numbers: set[str], text: str) -> list[str]:
-    return [n for n in numbers if re.search(rf"(?<![\d.]){re.escape(n)}(?!\d)", text)]
+    """Every number of ``numbers`` that occurs in ``text`` not inside a longer number (one regex pass)."""
+    hits = set()
+    for m in _pattern(frozenset(numbers)).finditer(text):
+        start = m.start()
+        hits |= {n for n in numbers
+                 if text.startswith(n, start) and not text[start + len(n):start + len(n) + 1].isdigit()}
+    return sorted(hits)
 
 
 def _code_hits(code: str, strong: set[str], weak: set[str]) -> list[str]:

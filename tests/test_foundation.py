@@ -35,3 +35,10 @@ def test_loss_change_over_the_last_fifth():
     assert foundation.loss_change_last_fifth(falling) == (1.0 - 3.0) / 3.0
     assert foundation.loss_change_last_fifth([{"loss": 3.0}] * 10) == 0.0
     assert foundation.loss_change_last_fifth(falling[:4]) is None
+
+
+def test_the_corpus_is_the_shipped_models_15_domains_whatever_is_registered_later():
+    from paperlib.data.embedded import DOMAINS
+    plan = foundation.corpus_plan(foundation.FoundationConfig())
+    assert list(plan) == list(foundation.CORPUS_DOMAINS) and len(plan) == 15 and set(plan) < set(DOMAINS)
+    assert "painted_digits" in DOMAINS and "painted_digits" not in plan

@@ -2,11 +2,20 @@ import math
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from paperlib.reference import (
     CH1_PAPER,
     CH1_TABLE5,
     CH1_TEXT,
+    CH2_PAPER,
+    CH2_TABLE1,
+    CH2_TABLE1_DOMAINS,
+    CH2_TABLE2,
+    CH2_TABLE2_DOMAINS,
+    CH2_TABLE3,
+    CH2_TABLE4,
+    CH2_TEXT,
     CH3_PAPER,
     CH3_TABLE1,
     CH4_PAPER,
@@ -43,7 +52,8 @@ def test_tables_become_dataframes_and_have_sources():
     assert t1.loc["linear_only", "abs"] == 80.44
     assert pd.DataFrame(CH5_TABLE2).T.loc[4, "norm"] == 86.93
     assert "Table 1" in SOURCES["CH5_TABLE1"] and "Table 2" in SOURCES["CH5_TABLE2"]
-    assert all(CH5_PAPER in s or CH1_PAPER in s or CH4_PAPER in s or CH3_PAPER in s for s in SOURCES.values())
+    assert all(any(paper in s for paper in (CH5_PAPER, CH1_PAPER, CH4_PAPER, CH3_PAPER, CH2_PAPER))
+               for s in SOURCES.values())
 
 
 def test_side_by_side():
@@ -86,3 +96,14 @@ def test_ch3_table1_is_the_papers():
         for (n1, a), (n2, b) in zip(CH3_TABLE1["objects"].items(), CH3_TABLE1["digits"].items()):
             row = [f"{n1:,}", *map(str, a.values()), f"{n2:,}", *map(str, b.values())]
             assert "\t".join(row) in body, row
+
+
+def test_ch2_tables_transcribed_and_their_means_are_truncated_row_means():
+    """ch2 Tables 1-2 print each mean as the row mean truncated to two decimals (spec Sec. 3); Table 3 rounds."""
+    for table in (CH2_TABLE1, CH2_TABLE2):
+        for method, (_, accs, mean) in table.items():
+            assert math.floor(sum(accs) / len(accs) * 100 + 1e-9) / 100 == pytest.approx(mean, abs=0.011), method
+    assert len(CH2_TABLE1["TAPS"][1]) == len(CH2_TABLE1_DOMAINS) == 5 and len(CH2_TABLE2_DOMAINS) == 6
+    for method, (_, _, accs, mean) in CH2_TABLE3.items():
+        assert round(sum(accs) / len(accs), 1) == pytest.approx(mean, abs=0.051), method
+    assert CH2_TABLE4["FTN, R=30"][1][0] == 35.46 and CH2_TEXT["rank1_params_per_task"]["ResNet-50"] == 49_204

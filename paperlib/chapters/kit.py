@@ -574,7 +574,7 @@ R = TypeVar("R")
 
 
 #: Default ``workers`` per profile. A tiny model on a CPU is overhead-bound: two processes of one
-#: thread each train 1.1–1.25× more runs per minute than one process of two threads (2 cores, the
+#: thread each train 10–25 % more runs per minute than one process of two threads (2 cores, the
 #: shipped tiny CLIP, ``make bench``; chapters 5, 1 and 4 ran 1.35–1.45× faster), so ``embedded``
 #: uses two. ``paper`` runs one model at a time on a GPU; ``smoke`` would spend more on starting
 #: processes than it saves.

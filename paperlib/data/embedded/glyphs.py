@@ -477,6 +477,55 @@ def generate_outline_digits(n_per_class: int, split: str, g: torch.Generator):
 
 
 # --------------------------------------------------------------------------------------------------
+# painted_digits (DomainNet's "painting": chapter 2's sixth domain)
+
+
+def _canvas(n: int, g: torch.Generator) -> torch.Tensor:
+    """A painted background: two to three palette colours blended by fractal noise, with a fine
+    woven canvas texture."""
+    c1, c2, c3 = (ops.random_colors(n, g, 0.15, 0.95) for _ in range(3))
+    mix = ops.smooth_noise(n, 1, g, cells=2, octaves=3)
+    accent = (ops.smooth_noise(n, 1, g, cells=3) > ops.uniform((n, 1, 1, 1), 0.55, 0.9, g)).float()
+    base = torch.lerp(torch.lerp(c1, c2, mix), c3, 0.7 * ops.gaussian_blur(accent, 1.5))
+    pos = torch.arange(IMAGE_SIZE, dtype=torch.float32)
+    weave = (torch.sin(pos.view(1, 1, -1, 1) * 2.1) * torch.sin(pos.view(1, 1, 1, -1) * 2.1)) * 0.03
+    return (base + weave).clamp(0, 1)
+
+
+def _brush_strokes(n: int, g: torch.Generator, length_cells: int, across_cells: int) -> torch.Tensor:
+    """Streaky value noise stretched along a random direction: the texture a flat brush leaves."""
+    streak = ops.smooth_noise(n, 1, g, cells=across_cells, size=IMAGE_SIZE)
+    theta = ops.affine_theta(n, ops.uniform(n, -90, 90, g), 1.0)
+    theta[:, :, 0] *= across_cells / max(1, length_cells)  # stretch the lattice along one axis
+    return ops.sample_atlas(streak, torch.arange(n), theta, fill=0.5)
+
+
+def generate_painted_digits(n_per_class: int, split: str, g: torch.Generator):
+    """Painting-like: a bold digit laid on in thick brush strokes (streaky, uneven paint with
+    ragged edges that bleed into the background) over a painted canvas of blended colours, in
+    the palette of the picture, sometimes with a darker contour or a second coat."""
+    labels = ops.balanced_labels(n_per_class, 10, g)
+    n = labels.numel()
+    tiles = glyph_bank(BOLD_FONTS, DIGITS, height=0.8).flatten(0, 1)
+    index = torch.randint(0, len(BOLD_FONTS), (n,), generator=g) * 10 + labels
+    theta = _pose(n, g, 14, (0.75, 1.05), 0.07, 10)
+    mask = ops.sample_atlas(tiles, index, theta, displacement=ops.smooth_displacement(n, g, 0.03, cells=5))
+    ragged = ops.smooth_noise(n, 1, g, cells=8) - 0.5
+    mask = ((mask + 0.6 * ragged * (mask * (1 - mask) * 4)) * 1.2 - 0.1).clamp(0, 1)
+    canvas = _canvas(n, g)
+    paint = ops.contrasting_colors(canvas.mean(dim=(2, 3), keepdim=True), g, min_delta=0.3)
+    strokes = _brush_strokes(n, g, 2, 10)
+    shade = 0.65 + 0.6 * (strokes - 0.5)
+    fg = (paint * shade + 0.08 * (ops.smooth_noise(n, 3, g, cells=4) - 0.5)).clamp(0, 1)
+    contour = (ops.dilate(mask, 1) - mask).clamp(0, 1) * (torch.rand(n, 1, 1, 1, generator=g) < 0.35)
+    x = ops.composite(0.6 * contour, paint * 0.35, canvas)
+    x = ops.composite(mask * ops.uniform((n, 1, 1, 1), 0.75, 1.0, g), fg, x)
+    x = x + 0.05 * (_brush_strokes(n, g, 3, 12) - 0.5)          # the brush texture over everything
+    x = ops.random_blur(x.clamp(0, 1), g, max_sigma=0.6)
+    return _finish(x, g, (0.0, 0.02)), labels
+
+
+# --------------------------------------------------------------------------------------------------
 # font_styles (Stanford Cars: fine-grained)
 
 
@@ -686,6 +735,16 @@ register(Domain(
     description="jittery pencil or pen outlines of bold digit glyphs on plain, ruled or squared paper",
     generate=generate_outline_digits,
     tags=("digits", "glyphs", "sketch"),
+))
+register(Domain(
+    name="painted_digits",
+    classnames=_DIGIT_NAMES,
+    templates=("a painting of the number {}.", "the digit {} painted with a brush.", "an oil painting of a {}.",
+               "a brushstroke digit {} on canvas.", "a painted number {}.", "artwork showing the digit {}."),
+    description="bold digits laid on in streaky brush strokes with ragged edges over painted canvases of blended "
+                "colours",
+    generate=generate_painted_digits,
+    tags=("digits", "glyphs", "painting"),
 ))
 register(Domain(
     name="letters",
