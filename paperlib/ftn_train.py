@@ -59,6 +59,15 @@ def check_method(method: str, allowed: tuple[str, ...]) -> str:
     return check_choice(method, allowed, "method")
 
 
+def check_rates(rates: tuple[tuple[str, float], ...], methods: tuple[str, ...]) -> None:
+    """``rates`` must give one valid learning rate per method (``ValueError`` naming what is missing)."""
+    lrs = dict(rates)
+    if set(lrs) != set(methods):
+        raise ValueError(f"lr must give one learning rate per method {methods}; got {sorted(lrs)}")
+    for v in lrs.values():
+        check_lr(v)
+
+
 @dataclass(frozen=True)
 class ConvProtocol:
     """Optimiser, schedule and data sizes of the convolutional runs of one profile (:data:`CONV_PROTOCOLS`).
@@ -87,11 +96,7 @@ class ConvProtocol:
         check_int_range(self.accumulate, "accumulate", 1, 1024)
         check_int_range(self.warmup, "warmup", 0, self.steps)
         check_int_range(self.image_size, "image_size", 8, 1024)
-        lrs = dict(self.lr)
-        if set(lrs) != set(CONV_METHODS):
-            raise ValueError(f"lr must give one learning rate per method {CONV_METHODS}; got {sorted(lrs)}")
-        for v in lrs.values():
-            check_lr(v)
+        check_rates(self.lr, CONV_METHODS)
 
     def lr_of(self, method: str) -> float:
         return dict(self.lr)[method]
@@ -421,11 +426,7 @@ class ViTProtocol:
         check_int_range(self.steps, "steps", 1, 10_000_000)
         check_int_range(self.batch_size, "batch_size", 1, 65_536)
         check_int_range(self.warmup, "warmup", 0, self.steps)
-        lrs = dict(self.lr)
-        if set(lrs) != set(VIT_METHODS):
-            raise ValueError(f"lr must give one learning rate per method {VIT_METHODS}; got {sorted(lrs)}")
-        for v in lrs.values():
-            check_lr(v)
+        check_rates(self.lr, VIT_METHODS)
 
     def lr_of(self, method: str) -> float:
         return dict(self.lr)[method]
