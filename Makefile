@@ -16,9 +16,9 @@ venv: $(STAMP)
 
 # Re-installs whenever requirements.txt or pyproject.toml change. pip installs without compiling and compileall
 # then compiles the packages on every core (137 + 53 s measured, against about 240 s for pip compiling as it
-# installs, on 2 cores); without the .pyc files,
-# where PYTHONDONTWRITEBYTECODE is set, every process would compile each module it imports. compileall's exit status
-# is ignored as pip ignores its own compile errors: a few packages ship files that are not Python 3.11 on purpose.
+# installs, on 2 cores); without the .pyc files, where PYTHONDONTWRITEBYTECODE is set, every process would compile
+# each module it imports. compileall's exit status is ignored as pip ignores its own compile errors: a few packages
+# ship files that are not Python 3.11 on purpose.
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the pinned requirements into $(VENV) (about 3 minutes the first time)..."

@@ -22,7 +22,6 @@ result JSON) and the fine-tuned model's accuracy on the task's val and test spli
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +48,7 @@ from .store import (
 )
 from .surgery import FlatGradients
 from .task_vectors import TaskVector
+from .train import cosine_lr
 
 
 @dataclass(frozen=True)
@@ -125,14 +125,6 @@ class FinetuneConfig:
         if not cfg.grad_clip > 0:
             raise ValueError(f"grad_clip={cfg.grad_clip!r} is out of range; allowed: (0, inf)")
         return cfg
-
-
-def cosine_lr(step: int, lr: float, warmup: int, total: int) -> float:
-    """Linear warm-up over ``warmup`` steps, then cosine annealing to 0 (Appendix A; Ilharco et al.'s
-    ``cosine_lr``)."""
-    if step < warmup:
-        return lr * (step + 1) / warmup
-    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup))) * lr
 
 
 class _Batches:

@@ -21,7 +21,6 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-import torch
 from torch import nn
 
 from . import ftn
@@ -246,11 +245,7 @@ def vit_totals(name: str = "ViT-B-32", rank: int | None = None, visual: nn.Modul
     return rows
 
 
-def tensor_count(tensors: dict[str, torch.Tensor]) -> int:
-    return sum(t.numel() for t in tensors.values())
-
-
 __all__ = ["DOMAINS_PER_TABLE", "PAPER_BACKBONE", "RESNETS", "attention_formula", "backbone_rows", "bn_affine",
            "built_adapter_parameters", "conv_weights", "convs", "cp_per_rank", "multiplier", "multiplier_rows",
-           "open_clip_visual", "per_layer_rows", "per_task_rows", "printed_multiplier", "tensor_count",
+           "open_clip_visual", "per_layer_rows", "per_task_rows", "printed_multiplier",
            "trunk_parameters", "vit_dims", "vit_rows", "vit_totals"]

@@ -36,6 +36,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -47,9 +48,11 @@ from tqdm.auto import tqdm
 from . import ftn
 from .config import check_choice, check_int_range, check_lr, check_profile
 from .data import get_dataset
+from .mdl import to_input
 from .resnet_foundation import apply_shift, shift_offsets
 from .store import Checkpoint, load_optimizer_tensors, optimizer_tensors
 from .streams import batch_indices, eval_loader, step_loader, taps_transforms
+from .train import cosine_lr
 
 CONV_METHODS = ("fe", "fc_bn", "ftn", "ft")
 VIT_METHODS = ("linear_probe", "ft", "lora_qv", "ftn_qv", "ftn_o")
@@ -59,17 +62,36 @@ def check_method(method: str, allowed: tuple[str, ...]) -> str:
     return check_choice(method, allowed, "method")
 
 
-def check_rates(rates: tuple[tuple[str, float], ...], methods: tuple[str, ...]) -> None:
-    """``rates`` must give one valid learning rate per method (``ValueError`` naming what is missing)."""
-    lrs = dict(rates)
-    if set(lrs) != set(methods):
-        raise ValueError(f"lr must give one learning rate per method {methods}; got {sorted(lrs)}")
-    for v in lrs.values():
-        check_lr(v)
+class _RunProtocol:
+    """What the two run protocols share: one learning rate per method (``lr``, checked against ``METHODS``), the
+    schedule's bounds, and the run length (``steps``, or ``epochs`` over the training split at ``batch_size`` ×
+    ``accumulate``)."""
+
+    METHODS: ClassVar[tuple[str, ...]] = ()
+    accumulate: int = 1
+
+    def _check_schedule(self) -> None:
+        check_int_range(self.steps, "steps", 1, 10_000_000)
+        check_int_range(self.batch_size, "batch_size", 1, 65_536)
+        check_int_range(self.warmup, "warmup", 0, self.steps)
+        lrs = dict(self.lr)
+        if set(lrs) != set(self.METHODS):
+            raise ValueError(f"lr must give one learning rate per method {self.METHODS}; got {sorted(lrs)}")
+        for v in lrs.values():
+            check_lr(v)
+
+    def lr_of(self, method: str) -> float:
+        return dict(self.lr)[method]
+
+    def steps_for(self, n_train: int) -> int:
+        """Optimiser steps of a run: ``epochs`` over ``n_train`` items (``paper``), else ``steps``."""
+        if self.epochs is None:
+            return self.steps
+        return max(1, self.epochs * (n_train // (self.batch_size * self.accumulate)))
 
 
 @dataclass(frozen=True)
-class ConvProtocol:
+class ConvProtocol(_RunProtocol):
     """Optimiser, schedule and data sizes of the convolutional runs of one profile (:data:`CONV_PROTOCOLS`).
 
     ``lr`` per method (``fe``, ``fc_bn``, ``ftn``, ``ft``); ``accumulate`` batches per optimiser step;
@@ -90,16 +112,12 @@ class ConvProtocol:
     test_per_class: int | None = None
     epochs: int | None = None  # paper: steps come from the epochs and the training set size
 
-    def __post_init__(self):
-        check_int_range(self.steps, "steps", 1, 10_000_000)
-        check_int_range(self.batch_size, "batch_size", 1, 65_536)
-        check_int_range(self.accumulate, "accumulate", 1, 1024)
-        check_int_range(self.warmup, "warmup", 0, self.steps)
-        check_int_range(self.image_size, "image_size", 8, 1024)
-        check_rates(self.lr, CONV_METHODS)
+    METHODS: ClassVar[tuple[str, ...]] = CONV_METHODS
 
-    def lr_of(self, method: str) -> float:
-        return dict(self.lr)[method]
+    def __post_init__(self):
+        self._check_schedule()
+        check_int_range(self.accumulate, "accumulate", 1, 1024)
+        check_int_range(self.image_size, "image_size", 8, 1024)
 
 
 #: ``embedded``: 16×16 images, 50 training, 20 validation and 50 test images per class, 60 steps of batch 32 (about
@@ -116,13 +134,6 @@ CONV_PROTOCOLS: dict[str, ConvProtocol] = {
 }
 
 
-def cosine(step: int, lr: float, warmup: int, total: int) -> float:
-    """Linear warm-up over ``warmup`` steps, then cosine decay to 0 at ``total``."""
-    if step < warmup:
-        return lr * (step + 1) / warmup
-    return lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
-
-
 # --- Data ---------------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -134,6 +145,8 @@ class DomainSplits:
     train: tuple[Tensor, Tensor]
     val: tuple[Tensor, Tensor]
     test: tuple[Tensor, Tensor]
+    classnames: tuple[str, ...] = ()
+    templates: tuple[str, ...] = ()
 
 
 def load_splits(name: str, profile: str, image_size: int, train_per_class: int | None,
@@ -142,18 +155,12 @@ def load_splits(name: str, profile: str, image_size: int, train_per_class: int |
     check_profile(profile)
     if profile == "paper":
         raise ValueError("load_splits is for the embedded profiles; profile 'paper' streams its datasets "
-                         "(paper_loaders)")
-    out = {}
-    for split, n in (("train", train_per_class), ("val", val_per_class), ("test", test_per_class)):
-        ds = get_dataset(name, split, profile, n_per_class=n, image_size=image_size)
-        out[split] = (ds.images, ds.labels)
-        n_classes = ds.n_classes
-    return DomainSplits(name, n_classes, out["train"], out["val"], out["test"])
-
-
-def to_input(images: Tensor) -> Tensor:
-    """uint8 → [−1, 1], the input mapping of :mod:`paperlib.resnet_foundation`."""
-    return images.float().div(127.5).sub(1.0)
+                         "(load_paper_splits)")
+    sets = {split: get_dataset(name, split, profile, n_per_class=n, image_size=image_size)
+            for split, n in (("train", train_per_class), ("val", val_per_class), ("test", test_per_class))}
+    train = sets["train"]
+    return DomainSplits(name, train.n_classes, *((sets[s].images, sets[s].labels) for s in ("train", "val", "test")),
+                        tuple(train.classnames), tuple(train.templates))
 
 
 def shifted_features(trunk: nn.Module, x: Tensor, pad: int, batch_size: int = 1000) -> Tensor:
@@ -201,13 +208,9 @@ def train_size(data) -> int:
     return len(data.train) if isinstance(data, StreamedSplits) else len(data.train[1])
 
 
-def steps_of(protocol, data) -> int:
-    """Optimiser steps of a run: ``epochs`` over the training split at batch × accumulate (``paper``), else
-    ``steps``."""
-    if protocol.epochs is None:
-        return protocol.steps
-    per_step = protocol.batch_size * getattr(protocol, "accumulate", 1)
-    return max(1, protocol.epochs * (train_size(data) // per_step))
+def steps_of(protocol: _RunProtocol, data) -> int:
+    """Optimiser steps of a run on ``data`` (:meth:`_RunProtocol.steps_for` its training split)."""
+    return protocol.steps_for(train_size(data))
 
 
 @torch.no_grad()
@@ -353,7 +356,7 @@ def compute_conv(run: ConvRun, data: DomainSplits | StreamedSplits, trunk: nn.Mo
     bar = tqdm(range(step0, steps), desc=run.label(), leave=False, disable=not progress)
     for step in bar:
         for group in opt.param_groups:
-            group["lr"] = cosine(step, group["base_lr"], p.warmup, steps)
+            group["lr"] = cosine_lr(step, group["base_lr"], p.warmup, steps)
         opt.zero_grad(set_to_none=True)
         total = 0.0
         if run.method != "fe":
@@ -407,7 +410,7 @@ def compute_conv(run: ConvRun, data: DomainSplits | StreamedSplits, trunk: nn.Mo
 # --- ViT runs -----------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class ViTProtocol:
+class ViTProtocol(_RunProtocol):
     """Optimiser and sizes of the ViT runs of one profile (:data:`VIT_PROTOCOLS`): AdamW with a cosine schedule
     after ``warmup`` steps, gradient-norm clipping, ``lr`` per method."""
 
@@ -422,14 +425,10 @@ class ViTProtocol:
     test_per_class: int | None = None
     epochs: int | None = None
 
-    def __post_init__(self):
-        check_int_range(self.steps, "steps", 1, 10_000_000)
-        check_int_range(self.batch_size, "batch_size", 1, 65_536)
-        check_int_range(self.warmup, "warmup", 0, self.steps)
-        check_rates(self.lr, VIT_METHODS)
+    METHODS: ClassVar[tuple[str, ...]] = VIT_METHODS
 
-    def lr_of(self, method: str) -> float:
-        return dict(self.lr)[method]
+    def __post_init__(self):
+        self._check_schedule()
 
 
 #: ``paper``: ch2 Sec. 4.1.2 (lr 5e-6 for every method, batch 64, 100 epochs). ``embedded``: the shipped tiny CLIP
@@ -577,7 +576,7 @@ def compute_vit(run: ViTRun, data: DomainSplits | StreamedSplits, bundle, head_w
     last = time.perf_counter()
     for step in tqdm(range(step0, steps), desc=run.label(), leave=False, disable=not progress):
         for group in opt.param_groups:
-            group["lr"] = cosine(step, lr, p.warmup, steps)
+            group["lr"] = cosine_lr(step, lr, p.warmup, steps)
         if streamed:
             xb, yb = (t.to(device, non_blocking=True) for t in next(batches))
         else:
@@ -616,5 +615,5 @@ def compute_vit(run: ViTRun, data: DomainSplits | StreamedSplits, bundle, head_w
 
 __all__ = ["CONV_METHODS", "CONV_PROTOCOLS", "ConvProtocol", "ConvRun", "DomainSplits", "VIT_METHODS",
            "LinearHead", "ViTProtocol", "ViTRun", "VIT_PROTOCOLS", "batch_indices", "build_model", "check_method",
-           "compute_conv", "compute_vit", "cosine", "evaluate", "load_paper_splits", "load_splits",
+           "compute_conv", "compute_vit", "evaluate", "load_paper_splits", "load_splits",
            "load_vit_paper_splits", "steps_of", "StreamedSplits", "to_input", "train_size", "vit_input", "vit_model"]

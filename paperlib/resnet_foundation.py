@@ -42,6 +42,7 @@ from tqdm.auto import tqdm
 
 from .config import check_int_range, check_lr
 from .data import get_dataset
+from .mdl import to_input
 from .models.resnet_cifar import ResNetTrunk
 from .store import (
     CHECKSUM_KEY,
@@ -102,11 +103,6 @@ class ResNetFoundationConfig:
 def build_trunk(architecture: dict) -> ResNetTrunk:
     return ResNetTrunk(architecture["depth"], architecture["width"], norm=architecture["norm"],
                        act=architecture["act"])
-
-
-def to_input(images: Tensor) -> Tensor:
-    """uint8 images → floats in [−1, 1] (the same mapping as chapters 3 and 4)."""
-    return images.float().div(127.5).sub(1.0)
 
 
 def source_corpus(cfg: ResNetFoundationConfig, split: str, progress: bool = False) -> tuple[Tensor, Tensor, list[str]]:

@@ -6,6 +6,7 @@ this module holds the shared basics: a seeded mini-batch loop and accuracy evalu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -14,6 +15,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import check_int_range, check_lr
+
+
+def cosine_lr(step: int, lr: float, warmup: int, total: int) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine annealing to 0 at ``total`` (ch5 Appendix A; Ilharco et
+    al.'s ``cosine_lr``); chapter 2's runs and its pretrained ResNet use the same schedule."""
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup))) * lr
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ import pandas as pd
 from ...report import PAGE_WIDTH, finish, panels
 from .config import Ch1Config
 
+#: Rows of the forgetting heatmap per inch of figure height.
+HEATMAP_ROWS_PER_INCH = 2.2
+
 
 def display_name(task: str, cfg: Ch1Config) -> str:
     paper = cfg.paper_names[task]
@@ -40,7 +43,7 @@ def forgetting_figure(traj: pd.DataFrame, cfg: Ch1Config, method: str, label: st
     cols = [*cfg.targets, *cfg.references]
     d = traj[cols].copy()
     d.columns = [display_name(t, cfg).replace("\n", " ") for t in cols]
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 0.45 * len(d) + 2.6))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, len(d) / HEATMAP_ROWS_PER_INCH + 2.6))
     sns.heatmap(d, annot=True, fmt=".0f", cmap="viridis", vmin=0, vmax=100, cbar_kws={"label": "test accuracy (%)"},
                 annot_kws={"size": 8.5}, ax=ax)
     ax.axvline(len(cfg.targets), color="white", lw=2)

@@ -19,7 +19,6 @@ from torch import nn
 
 from ... import ftn
 from ... import resnet_foundation as rf
-from ...data import get_dataset
 from ...ftn_train import (
     ConvRun,
     DomainSplits,
@@ -117,9 +116,9 @@ def _artifacts(item) -> tuple[str, ...]:
 
 def _cost(item) -> float:
     """Rough relative cost, to start the longest runs first (the grid's end is then not one long run)."""
-    if isinstance(item, ConvRun):
-        return {"fe": 0.1, "fc_bn": 0.7, "ftn": 1.0, "ft": 1.0}[item.method]
-    return {"linear_probe": 0.05, "ft": 1.2, "lora_qv": 1.0, "ftn_qv": 1.0, "ftn_o": 1.0}[item.method]
+    if isinstance(item, ConvRun):  # in twentieths of an FTN run
+        return {"fe": 2, "fc_bn": 14, "ftn": 20, "ft": 20}[item.method]
+    return {"linear_probe": 1, "ft": 24, "lora_qv": 20, "ftn_qv": 20, "ftn_o": 20}[item.method]
 
 
 class Chapter2:
@@ -130,6 +129,7 @@ class Chapter2:
         self.progress = progress
         self.pool = WorkerPool(cfg.workers, executor, cfg.executor)
         self._bundle = None
+        self._heads: dict[str, torch.Tensor] | None = None
         self.state = _state(cfg, self.bundle)
         self._done: dict[str, pd.DataFrame] = {}
 
@@ -140,14 +140,15 @@ class Chapter2:
         return self._bundle
 
     def vit_heads(self) -> dict[str, torch.Tensor]:
-        """The zero-shot head of every ViT dataset (the trainable heads start from them)."""
-        if not self.cfg.vit:
-            return {}
-        out = {}
-        for d in self.cfg.vit_datasets:
-            ds = get_dataset(d, "test", self.cfg.profile, n_per_class=1)
-            out[d] = self.bundle().head(ds.classnames, ds.templates).weight
-        return out
+        """The zero-shot head of every ViT dataset (the trainable heads start from them), built once from the
+        class names and templates of the data the chapter loaded."""
+        if self._heads is None:
+            self._heads = {}
+            for d, data in self.state["vit"].items():
+                names, templates = (data.train.classnames, data.train.templates) if isinstance(data, StreamedSplits) \
+                    else (data.classnames, data.templates)
+                self._heads[d] = self.bundle().head(names, templates).weight
+        return self._heads
 
     def compute(self, items: list, desc: str) -> list[dict]:
         heads = self.vit_heads() if any(isinstance(i, ViTRun) for i in items) else {}

@@ -11,6 +11,8 @@ import pandas as pd
 from .config import BENCHMARK_LABELS
 from .tables import rank_curve
 
+#: Heatmap rows per inch of figure height.
+ROWS_PER_INCH = 4.5
 MARKERS = {"Feature-Extractor": "s", "FC and BN only": "D", "Fine-Tuning": "*", "Feature extractor": "s",
            "Fine-tuning": "*", "LoRA": "v", "FTN (Q&V)": "o", "FTN (O)": "^"}
 
@@ -64,7 +66,7 @@ def fig_pareto(points: pd.DataFrame) -> plt.Figure:
 
 def fig_delta_norms(norms: pd.DataFrame) -> plt.Figure:
     """‖ΔW_l‖/‖W_l‖ of the trained FTN updates per conv layer (rows, input to output) and rank (columns)."""
-    fig, ax = plt.subplots(figsize=(2.2 + 0.9 * norms.shape[1], 0.22 * norms.shape[0] + 1.2))
+    fig, ax = plt.subplots(figsize=(2.2 + 0.9 * norms.shape[1], norms.shape[0] / ROWS_PER_INCH + 1.2))
     im = ax.imshow(norms.values, aspect="auto", cmap="viridis")
     ax.set_yticks(range(len(norms)), [n.replace(".conv", "") for n in norms.index], fontsize=6)
     ax.set_xticks(range(norms.shape[1]), [f"R={r}" for r in norms.columns])

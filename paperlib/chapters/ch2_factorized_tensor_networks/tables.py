@@ -83,12 +83,6 @@ def vit_totals() -> pd.DataFrame:
 
 # --- Tables 1-2 analogues -----------------------------------------------------------------------------------------
 
-def per_domain_parameters(conv: pd.DataFrame) -> dict[tuple[str, int], int]:
-    """(method, rank) → trainable parameters one domain adds (heads included; its mean over domains, as heads
-    differ with the class count)."""
-    return {k: int(round(g.parameters.mean())) for k, g in conv.groupby(["method", "rank"])}
-
-
 def accuracy_table(conv: pd.DataFrame, benchmark: str, trunk_size: int) -> pd.DataFrame:
     """Tables 1/2 analogue: per method, test accuracy (%) per domain (mean over seeds), the mean over domains, the
     parameters one domain adds and the multiplier (trunk + D × that, heads excluded, over the trunk)."""
@@ -246,5 +240,5 @@ def pareto(conv: pd.DataFrame, vit: pd.DataFrame, trunk_sizes: dict[str, int]) -
 
 
 __all__ = ["PAPER_BACKBONES", "accuracy_table", "backbones", "delta_norms", "gaps", "multipliers", "paper_gaps",
-           "paper_table", "paper_table3", "pareto", "per_domain_parameters", "pilot_table", "rank_curve",
+           "paper_table", "paper_table3", "pareto", "pilot_table", "rank_curve",
            "shipped_shares", "show", "table4", "vit_counts", "vit_table", "vit_totals"]
