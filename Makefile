@@ -1,5 +1,6 @@
 # paperlib: one-command set-up. `make book` builds the HTML book (default profile: embedded);
-# `make test` runs ruff, every unit test, nbval on the smoke-profile notebooks, and a -W build of that book.
+# `make test` runs ruff, every unit test, nbval on the smoke-profile notebooks, a -W build of that book, and the paper
+# profile's rehearsal (every chapter in `paper` on a fake data root) with a -W build of its book.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -10,7 +11,7 @@ export PYTHONUNBUFFERED := 1
 PROFILE ?= embedded
 JB := jupyter-book build -W --keep-going
 
-.PHONY: venv book test lint unit notebooks-smoke bench foundation foundation-resnet clean clean-cache
+.PHONY: venv book test lint unit notebooks-smoke notebooks-paper bench foundation foundation-resnet clean clean-cache
 
 venv: $(STAMP)
 
@@ -50,10 +51,20 @@ notebooks-smoke: $(STAMP)
 	python scripts/book.py stage --chapters _build/smoke/chapters --out _build/smoke/site
 	$(JB) _build/smoke/site
 
-test: lint unit notebooks-smoke
+# The paper profile's rehearsal (paperlib.rehearsal): a fake data root in the papers' real formats (kept in
+# _build/paper/data), every chapter that has a paper profile executed in `paper` on it with the papers'
+# architectures (random weights where they start pretrained, nothing downloaded) and one or two steps per run,
+# and a -W build of that book. Its runs go to _build/paper/cache, never the run cache.
+notebooks-paper: $(STAMP)
+	python scripts/book.py rehearse --out _build/paper/chapters --data _build/paper/data --jobs 2
+	python scripts/book.py stage --chapters _build/paper/chapters --out _build/paper/site --prune
+	$(JB) _build/paper/site
+
+test: lint unit notebooks-smoke notebooks-paper
 
 # Speed and memory of the fine-tuning paradigms (ch5), gradient calibration (ch1) and runs trained together
-# (paperlib.batched) and on worker processes; writes book/bench/{linearization,calibration,together,workers}.json, which
+# (paperlib.batched) and on worker processes, and the paper architectures' speed with every chapter's paper-protocol
+# GPU-hours (paperlib.cost); writes book/bench/{linearization,calibration,together,workers,paper_cost}.json, which
 # the book's appendix shows. Uses a GPU when one is present.
 bench: $(STAMP)
 	python -m paperlib.bench --out book/bench/linearization.json

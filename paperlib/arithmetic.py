@@ -13,6 +13,7 @@ the validation splits by mean normalized accuracy (ch5 Eq. (5)); test accuracy i
 
 from __future__ import annotations
 
+import math
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -111,20 +112,29 @@ def task_addition(edited: EditedEncoder, val_sets: Mapping[str, EvalSet], test_s
     """Task addition with one α (Appendix A): pick α on val by normalized accuracy, report test.
 
     Returns ``alpha``, ``val_curve`` (α → val normalized accuracy), ``test`` (task → accuracy),
-    ``absolute`` (mean test accuracy) and ``normalized`` (ch5 Eq. (5) on test).
+    ``absolute`` (mean test accuracy), ``normalized`` (ch5 Eq. (5) on test) and ``criterion``.
+
+    ch5 Eq. (5) divides by each task's single-task accuracy; where one is 0 (a model that learnt nothing, as in a
+    rehearsal with random weights and a handful of images) the normalized accuracy is undefined: α is then chosen
+    by the mean absolute validation accuracy (``criterion`` says so) and ``normalized`` on test is NaN.
     """
     grid = check_alpha_grid(grid)
     tasks = sorted(val_sets)
     if not tasks:
         raise ValueError("task addition needs at least one task")
+    undefined = [t for t in tasks if not single_val[t] > 0]
+    criterion = "normalized" if not undefined else \
+        f"absolute (normalized undefined: single-task validation accuracy 0 on {', '.join(undefined)})"
 
     def val_score(alpha: float) -> float:
-        return normalized_accuracy(evaluate(edited, {t: alpha for t in tasks}, val_sets), single_val)
+        acc = evaluate(edited, {t: alpha for t in tasks}, val_sets)
+        return normalized_accuracy(acc, single_val) if not undefined else float(np.mean(list(acc.values())))
 
     alpha, curve = search_alpha(val_score, grid)
     test = evaluate(edited, {t: alpha for t in tasks}, test_sets)
+    normalized = normalized_accuracy(test, single_test) if all(single_test[t] > 0 for t in tasks) else math.nan
     return {"alpha": alpha, "val_curve": {str(a): s for a, s in curve.items()}, "test": test,
-            "absolute": float(np.mean(list(test.values()))), "normalized": normalized_accuracy(test, single_test)}
+            "absolute": float(np.mean(list(test.values()))), "normalized": normalized, "criterion": criterion}
 
 
 def disentanglement(edited: EditedEncoder, pair: tuple[str, str], sets: Mapping[str, EvalSet],

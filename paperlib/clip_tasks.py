@@ -18,6 +18,7 @@ from typing import Mapping, NamedTuple, Sequence
 import torch
 from torch import nn
 
+from .config import loader_workers
 from .data import get_dataset
 from .linearize import LinearizedModel, check_paradigm, select_parameters
 from .metrics import accuracy
@@ -105,7 +106,8 @@ def features(encoder: nn.Module, dataset_or_images, batch_size: int = 512) -> to
         return torch.cat([encoder(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
     if hasattr(dataset_or_images, "tensors"):
         return features(encoder, dataset_or_images.tensors()[0], batch_size)
-    loader = torch.utils.data.DataLoader(dataset_or_images, batch_size=batch_size, num_workers=4)
+    loader = torch.utils.data.DataLoader(dataset_or_images, batch_size=batch_size,
+                                         num_workers=loader_workers(4))
     return torch.cat([encoder(x.to(device)).cpu() for x, _ in loader])
 
 

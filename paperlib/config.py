@@ -108,6 +108,18 @@ EMBEDDED_SIZES: dict[str, SplitSizes] = {
 }
 
 
+def loader_workers(default: int) -> int:
+    """DataLoader worker processes that read the paper datasets: ``$PAPERLIB_LOADER_WORKERS`` if set (0 reads in
+    the calling process: what the paper profile's rehearsal does, whose handful of images is not worth starting
+    processes for), else ``default``."""
+    env = os.environ.get("PAPERLIB_LOADER_WORKERS")
+    if env is None:
+        return default
+    if not env.isdigit():
+        raise ValueError(f"$PAPERLIB_LOADER_WORKERS={env!r}: allowed is a whole number ≥ 0")
+    return int(env)
+
+
 def cache_dir() -> Path:
     """Root of paperlib's disk cache (generated data, run results). Safe to delete.
 
@@ -138,7 +150,10 @@ def git_commit() -> str | None:
     """The repository's short commit (``+`` when tracked files have changes), or None outside git:
     what a recorded measurement (``book/regime/``) says it was made with."""
     try:
-        run = lambda *a: subprocess.run(["git", *a], capture_output=True, text=True, check=True).stdout  # noqa: E731
+        if REPO_ROOT is None:
+            return None
+        run = lambda *a: subprocess.run(["git", *a], capture_output=True, text=True, check=True,  # noqa: E731
+                                        cwd=REPO_ROOT).stdout
         return run("rev-parse", "--short", "HEAD").strip() + ("+" if run("status", "--porcelain", "-uno").strip()
                                                               else "")
     except (OSError, subprocess.CalledProcessError):

@@ -33,7 +33,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .clip_tasks import accuracy_of, build_encoder, encoder_state, load_encoder_state, task_data, trainable_parameters
-from .config import check_int_range, check_lr, check_profile
+from .config import check_int_range, check_lr, check_profile, loader_workers
 from .data.registry import check_dataset
 from .linearize import check_paradigm
 from .models.clip import ClipBundle, ImageClassifier, load_clip, model_id
@@ -110,9 +110,12 @@ class FinetuneConfig:
         paradigm, variant = check_paradigm(self.paradigm, self.variant)
         p = PROTOCOLS[self.profile]
         pick = lambda v, d: d if v is None else v  # noqa: E731
+        iterations = pick(self.iterations, p.iterations)
+        # the protocol's warm-up, cut to a run shorter than it (e.g. paper's 200 steps in a 1-step rehearsal)
+        warmup = pick(self.warmup, min(p.warmup, iterations) if isinstance(iterations, int) else p.warmup)
         cfg = dataclasses.replace(self, paradigm=paradigm, variant=variant,
-                                  iterations=pick(self.iterations, p.iterations), lr=pick(self.lr, p.lr),
-                                  batch_size=pick(self.batch_size, p.batch_size), warmup=pick(self.warmup, p.warmup),
+                                  iterations=iterations, lr=pick(self.lr, p.lr),
+                                  batch_size=pick(self.batch_size, p.batch_size), warmup=warmup,
                                   weight_decay=pick(self.weight_decay, p.weight_decay),
                                   grad_clip=pick(self.grad_clip, p.grad_clip))
         check_int_range(cfg.iterations, "iterations", 1, 1_000_000)
@@ -144,7 +147,8 @@ class _Batches:
             self.perm, self.pos = torch.randperm(len(self.x), generator=self.g), 0
         else:
             self.it = iter(torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, shuffle=True,
-                                                       generator=self.g, num_workers=4, drop_last=True))
+                                                       generator=self.g, num_workers=loader_workers(4),
+                                                       drop_last=True))
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self.in_memory:

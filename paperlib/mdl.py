@@ -37,7 +37,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .config import cache_dir, check_choice, check_int_range, check_lr, check_profile
+from .config import cache_dir, check_choice, check_int_range, check_lr, check_profile, loader_workers
 from .data import get_dataset
 from .metrics import accuracy, correct
 from .models.resnet_cifar import DEPTHS, WIDTHS, MultiDomainNet, channels, count_parameters
@@ -170,7 +170,7 @@ def _paper_tensors(name: str, split: str, protocol: MDLProtocol, root: str | Non
     path = cache_dir() / "data" / f"{name}-{split}-ch4-{content_key(spec)}.safetensors"
 
     def build():
-        workers = min(8, os.cpu_count() or 1)
+        workers = loader_workers(min(8, os.cpu_count() or 1))
         loader = torch.utils.data.DataLoader(torch.utils.data.ConcatDataset(sets), batch_size=512, num_workers=workers)
         xs, ys = zip(*[(x, y) for x, y in tqdm(loader, desc=f"decoding {name} {split}", leave=False)])
         return {"images": torch.cat(xs), "labels": torch.cat(ys).long()}

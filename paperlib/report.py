@@ -55,9 +55,27 @@ def finish(fig: plt.Figure, title: str, label: str | None = None) -> plt.Figure:
     return fig
 
 
+#: What makes the chapter being run a rehearsal of the paper profile (random weights, a fake data root), set by
+#: :func:`paperlib.chapters.kit.note_rehearsal` from the validation cell; None for a real run.
+_rehearsal: str | None = None
+
+
+def set_rehearsal(note: str | None) -> None:
+    """Label every number from now on as a rehearsal's (``note``), or not (None)."""
+    global _rehearsal
+    _rehearsal = note
+
+
+def rehearsal() -> str | None:
+    """The current rehearsal note (:func:`set_rehearsal`), or None."""
+    return _rehearsal
+
+
 def profile_label(profile: str, data: str) -> str:
-    """The label every number carries, e.g. ``"profile: embedded · data: embedded benchmark"``."""
-    return f"profile: {profile} · data: {data}"
+    """The label every number carries, e.g. ``"profile: embedded · data: embedded benchmark"``; during a rehearsal
+    of the paper profile it says so (``… · REHEARSAL: random weights …``), so every table and figure does."""
+    label = f"profile: {profile} · data: {data}"
+    return f"{label} · {_rehearsal}" if _rehearsal else label
 
 
 def one_per_class(labels: torch.Tensor, n_classes: int, per_class: int = 1) -> list[int]:

@@ -19,6 +19,7 @@ import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,9 +34,12 @@ def _execution_rank(nb: Path) -> tuple[int, str]:
     return (RUN_FIRST.index(prefix) if prefix in RUN_FIRST else len(RUN_FIRST), nb.stem)
 
 
-def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict | None = None, jobs: int = 1) -> None:
+def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict | None = None, jobs: int = 1,
+            params_for: Callable[[str], dict] | None = None, waves: bool = True) -> None:
     """Execute the chapters in ``profile`` into ``out``; ``jobs`` notebooks at a time (each in its own
-    kernel with one torch thread when more than one runs), the chapters of ``RUN_FIRST`` before the others."""
+    kernel with one torch thread when more than one runs), the chapters of ``RUN_FIRST`` before the others.
+    ``params_for(stem)``, when given, returns each notebook's parameters instead of ``profile`` + ``extra``;
+    ``waves=False`` starts every chapter as soon as a job is free (no chapter waits for another's runs)."""
     import papermill as pm
     from tqdm.auto import tqdm
 
@@ -64,13 +68,14 @@ def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict 
     def run(nb: Path) -> None:
         start = time.perf_counter()
         tmp = out / f".{nb.stem}.tmp.ipynb"
-        pm.execute_notebook(str(nb), str(tmp), parameters=dict(profile=profile, **(extra or {})),
+        params = params_for(nb.stem) if params_for else dict(profile=profile, **(extra or {}))
+        pm.execute_notebook(str(nb), str(tmp), parameters=params,
                             cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
         tmp.replace(out / nb.name)  # nothing half-written: rename only a finished execution
         tqdm.write(f"{nb.stem}: {time.perf_counter() - start:.1f} s ({profile}{', side by side' if jobs > 1 else ''})")
         bar.update()
 
-    first = [nb for nb in notebooks if _execution_rank(nb)[0] < len(RUN_FIRST)]
+    first = [nb for nb in notebooks if _execution_rank(nb)[0] < len(RUN_FIRST)] if waves else notebooks
     try:
         for wave in (first, [nb for nb in notebooks if nb not in first]):
             with ThreadPoolExecutor(jobs) as pool:
@@ -81,7 +86,51 @@ def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict 
         bar.close()
 
 
-def stage(chapters: Path, out: Path) -> None:
+def rehearse(out: Path, data: Path, only: list[str] | None = None, jobs: int = 1) -> None:
+    """The paper profile's rehearsal (:mod:`paperlib.rehearsal`): write the fake data root ``data`` (kept between
+    runs: it is rewritten only when its manifest differs), then execute every chapter that has a rehearsal in
+    ``paper`` on it into ``out``."""
+    from paperlib import rehearsal
+    from paperlib.data.fake_root import write_fake_root
+
+    # The rehearsal's runs go to their own cache, beside its notebooks: they are keyed like real paper runs, and
+    # must never answer for one.
+    out, data = out.resolve(), data.resolve()  # absolute before papermill changes the working directory
+    os.environ["PAPERLIB_CACHE"] = str(out.parent / "cache")
+    os.environ.setdefault("PAPERLIB_LOADER_WORKERS", "0")  # a handful of images: no DataLoader processes
+    start = time.perf_counter()
+    write_fake_root(data)
+    print(f"fake data root {data}: {time.perf_counter() - start:.1f} s")
+    chapters = [c for c in rehearsal.OVERRIDES if not only or c in only]
+    if not chapters:
+        raise SystemExit(f"no rehearsal matches {only}; have: {sorted(rehearsal.OVERRIDES)}")
+    # One wave: no rehearsed chapter reads another's runs (chapter 1, which reads chapter 5's, is not rehearsed).
+    execute("paper", out, chapters, jobs=jobs, params_for=lambda stem: rehearsal.parameters(stem, data), waves=False)
+
+
+def _prune_toc(toc: Path, chapters: Path) -> list[str]:
+    """Drop from the staged ``toc`` the chapter pages that ``chapters`` does not hold (the rehearsal's book has no
+    chapter 0, which has no paper profile); returns the dropped entries."""
+    import yaml
+    data = yaml.safe_load(toc.read_text())
+    have = {p.stem for p in chapters.glob("*.ipynb")}
+    dropped = []
+    for part in data.get("parts", []):
+        keep = []
+        for entry in part.get("chapters", []):
+            f = entry.get("file", "")
+            if f.startswith("book/chapters/") and Path(f).name not in have:
+                dropped.append(f)
+            else:
+                keep.append(entry)
+        part["chapters"] = keep
+    data["parts"] = [part for part in data.get("parts", []) if part["chapters"]]  # a part needs a chapter
+    toc.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return dropped
+
+
+def stage(chapters: Path, out: Path, prune: bool = False) -> None:
+    """Stage the book with ``chapters``' executed notebooks; ``prune`` drops the chapters it lacks from the toc."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -89,6 +138,9 @@ def stage(chapters: Path, out: Path) -> None:
         shutil.copy2(ROOT / name, out / name)
     shutil.copytree(ROOT / "book", out / "book", ignore=shutil.ignore_patterns("chapters", "_build"))
     shutil.copytree(chapters, out / "book" / "chapters", ignore=shutil.ignore_patterns(".*"))
+    if prune:
+        for f in _prune_toc(out / "_toc.yml", chapters):
+            print(f"stage: {f} is not among {chapters}'s notebooks; left out of this book")
     from paperlib.equations import markdown  # the equations page, written from the docstrings as they are
     (out / "book" / "equations.md").write_text(markdown())
 
@@ -101,14 +153,22 @@ def main(argv=None) -> None:
     e.add_argument("--out", type=Path, default=ROOT / "book" / "chapters")
     e.add_argument("--only", nargs="*", help="chapter prefixes, e.g. ch0 ch5")
     e.add_argument("--jobs", type=int, default=1, help="notebooks executed side by side (default 1)")
+    r = sub.add_parser("rehearse", help="run every chapter in the paper profile on a fake data root")
+    r.add_argument("--out", type=Path, default=ROOT / "_build" / "paper" / "chapters")
+    r.add_argument("--data", type=Path, default=ROOT / "_build" / "paper" / "data")
+    r.add_argument("--only", nargs="*", help="chapter prefixes, e.g. ch3 ch4")
+    r.add_argument("--jobs", type=int, default=1, help="notebooks executed side by side (default 1)")
     s = sub.add_parser("stage", help="copy the book sources with other executed chapters")
     s.add_argument("--chapters", type=Path, required=True)
     s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--prune", action="store_true", help="leave the chapters --chapters lacks out of the toc")
     a = p.parse_args(argv)
     if a.cmd == "execute":
         execute(a.profile, a.out, a.only, jobs=a.jobs)
+    elif a.cmd == "rehearse":
+        rehearse(a.out, a.data, a.only, a.jobs)
     else:
-        stage(a.chapters, a.out)
+        stage(a.chapters, a.out, a.prune)
 
 
 if __name__ == "__main__":

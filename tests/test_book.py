@@ -117,7 +117,7 @@ def test_notebook_and_chapter_package_share_a_stem_and_declare_the_same_paramete
 
 
 def _readme_papermill_commands() -> list[list[str]]:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "README.md").read_text().replace("\\\n", " ")  # a command continued over lines is one line
     return [shlex.split(line.strip()) for line in text.splitlines() if "papermill notebooks/" in line]
 
 

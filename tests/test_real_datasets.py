@@ -2,24 +2,22 @@
 
 Every fixture below writes files the way the official archives (or torchvision's downloads) lay them out:
 MNIST idx files, CIFAR pickles, SVHN/Flowers/Cars .mat files, STL-10 binaries, the FER2013 csv, GTSRB's
-ppm folders and csv, DTD/SUN397/RESISC45/MiniPlaces/DomainNet list files, Tiny-ImageNet's folders. They are
-loaded through :func:`paperlib.data.real.load_paper_dataset`, the code path of the ``paper`` profile, with
+ppm folders and csv, DTD/SUN397/RESISC45/MiniPlaces/DomainNet list files, Tiny-ImageNet's folders, with the
+format writers of :mod:`paperlib.data.fake_root` (which also writes every dataset at its real class count and
+image size: ``tests/test_fake_root.py``). Their small, hand-picked contents are what the checks below rely on.
+They are loaded through :func:`paperlib.data.real.load_paper_dataset`, the code path of the ``paper`` profile, with
 ``download=False`` (no network).
 """
 
 from __future__ import annotations
 
-import gzip
-import pickle
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.io
 import torch
-from PIL import Image
 
+from paperlib.data import fake_root as fr
 from paperlib.data import real
 from paperlib.data.real import PAPER_DATASETS, heldout_size, load_paper_dataset, train_val_indices
 
@@ -27,76 +25,45 @@ RNG = np.random.default_rng(0)
 
 
 def _img(path: Path, size=(12, 10), mode="RGB") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     shape = (size[1], size[0]) if mode == "L" else (size[1], size[0], 3)
-    Image.fromarray(RNG.integers(0, 256, shape, dtype=np.uint8)).save(path)  # (H, W) -> L, (H, W, 3) -> RGB
+    fr.save_image(path, RNG.integers(0, 256, shape, dtype=np.uint8))  # (H, W) -> L, (H, W, 3) -> RGB
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+def _rgb(n: int, side: int) -> np.ndarray:
+    return RNG.integers(0, 256, (n, side, side, 3), dtype=np.uint8)
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Writers of the real formats
-
-
-def _idx(path: Path, array: np.ndarray, gz: bool) -> None:
-    """IDX file: two zero bytes, type 0x08 (unsigned byte), number of dimensions, big-endian sizes, data."""
-    data = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    data += array.astype(np.uint8).tobytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if gz:
-        with gzip.open(path.with_name(path.name + ".gz"), "wb") as f:
-            f.write(data)
-    else:
-        path.write_bytes(data)
+# Small datasets in the real formats (the format writers are paperlib.data.fake_root's)
 
 
 def make_mnist(root: Path) -> None:
     raw = root / "MNIST" / "raw"
     # training files as distributed (.gz), test files extracted, as torchvision leaves them
-    _idx(raw / "train-images-idx3-ubyte", RNG.integers(0, 256, (30, 28, 28)), gz=True)
-    _idx(raw / "train-labels-idx1-ubyte", np.arange(30) % 10, gz=True)
-    _idx(raw / "t10k-images-idx3-ubyte", RNG.integers(0, 256, (7, 28, 28)), gz=False)
-    _idx(raw / "t10k-labels-idx1-ubyte", np.array([3, 1, 4, 1, 5, 9, 2]), gz=False)
+    fr.write_idx(raw / "train-images-idx3-ubyte", RNG.integers(0, 256, (30, 28, 28)), gz=True)
+    fr.write_idx(raw / "train-labels-idx1-ubyte", np.arange(30) % 10, gz=True)
+    fr.write_idx(raw / "t10k-images-idx3-ubyte", RNG.integers(0, 256, (7, 28, 28)))
+    fr.write_idx(raw / "t10k-labels-idx1-ubyte", np.array([3, 1, 4, 1, 5, 9, 2]))
 
 
-def _pickle(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        pickle.dump(obj, f)
-
-
-CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+CIFAR10_NAMES = list(fr.CIFAR10_CLASSES)
 
 
 def make_cifar10(root: Path) -> None:
-    base = root / "cifar-10-batches-py"
-    for i in range(1, 6):
-        _pickle(base / f"data_batch_{i}", {"batch_label": f"training batch {i} of 5",
-                                           "data": RNG.integers(0, 256, (4, 3072), dtype=np.uint8),
-                                           "labels": [(4 * i + j) % 10 for j in range(4)]})
-    _pickle(base / "test_batch", {"data": RNG.integers(0, 256, (6, 3072), dtype=np.uint8),
-                                  "labels": [0, 1, 2, 3, 4, 5]})
-    _pickle(base / "batches.meta", {"label_names": CIFAR10_NAMES, "num_cases_per_batch": 4})
+    # 5 training batches of 4 images, labels (4 * i + j) % 10 for batch i, image j
+    fr.write_cifar10(root, (_rgb(20, 32), [(4 * i + j) % 10 for i in range(1, 6) for j in range(4)]),
+                     (_rgb(6, 32), [0, 1, 2, 3, 4, 5]))
 
 
 def make_cifar100(root: Path) -> None:
-    base = root / "cifar-100-python"
     names = ["apple", "aquarium_fish"] + [f"class_{i}" for i in range(2, 100)]
-    _pickle(base / "train", {"data": RNG.integers(0, 256, (40, 3072), dtype=np.uint8),
-                             "fine_labels": [i % 100 for i in range(40)], "coarse_labels": [0] * 40})
-    _pickle(base / "test", {"data": RNG.integers(0, 256, (5, 3072), dtype=np.uint8),
-                            "fine_labels": [1, 1, 2, 3, 99], "coarse_labels": [0] * 5})
-    _pickle(base / "meta", {"fine_label_names": names, "coarse_label_names": ["c"] * 20})
+    fr.write_cifar100(root, (_rgb(40, 32), [i % 100 for i in range(40)]), (_rgb(5, 32), [1, 1, 2, 3, 99]),
+                      fine_names=names, coarse_names=["c"] * 20, coarse_of=[0] * 100)
 
 
 def make_svhn(root: Path) -> None:
     for split, labels in (("train", np.arange(1, 21) % 10 + 1), ("test", np.array([10, 1, 2]))):
-        x = RNG.integers(0, 256, (32, 32, 3, len(labels)), dtype=np.uint8)
-        (root / "svhn").mkdir(parents=True, exist_ok=True)
-        scipy.io.savemat(root / "svhn" / f"{split}_32x32.mat", {"X": x, "y": labels.reshape(-1, 1).astype(np.uint8)})
+        fr.write_svhn_mat(root / "svhn" / f"{split}_32x32.mat", _rgb(len(labels), 32), labels)
 
 
 def make_gtsrb(root: Path) -> None:
@@ -104,12 +71,12 @@ def make_gtsrb(root: Path) -> None:
     for c in range(43):
         for j in range(2 if c < 7 else 1):  # 50 training images
             _img(base / "GTSRB" / "Training" / f"{c:05d}" / f"00000_{j:05d}.ppm")
-        _write(base / "GTSRB" / "Training" / f"{c:05d}" / f"GT-{c:05d}.csv", "Filename;ClassId\n")
-    rows = ["Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;ClassId"]
+        fr.write_gtsrb_csv(base / "GTSRB" / "Training" / f"{c:05d}" / f"GT-{c:05d}.csv", [])
+    rows = []
     for i, c in enumerate([14, 0, 42]):
         _img(base / "GTSRB" / "Final_Test" / "Images" / f"{i:05d}.ppm")
-        rows.append(f"{i:05d}.ppm;12;10;1;1;11;9;{c}")
-    _write(base / "GT-final_test.csv", "\n".join(rows) + "\n")
+        rows.append((f"{i:05d}.ppm", 12, 10, 1, 1, 11, 9, c))
+    fr.write_gtsrb_csv(base / "GT-final_test.csv", rows)
 
 
 DTD_CLASSES = ["banded", "braided", "bubbly"]
@@ -124,28 +91,25 @@ def make_dtd(root: Path) -> None:
             _img(base / "images" / rel)
             lists["train" if k < 4 else "val" if k < 6 else "test"].append(rel)
     for s, rels in lists.items():
-        _write(base / "labels" / f"{s}1.txt", "\n".join(rels) + "\n")
-        _write(base / "labels" / f"{s}2.txt", "\n".join(reversed(rels)) + "\n")  # another partition
+        fr.write_lines(base / "labels" / f"{s}1.txt", rels)
+        fr.write_lines(base / "labels" / f"{s}2.txt", reversed(rels))  # another partition
 
 
 def make_cars(root: Path) -> None:
     base = root / "stanford_cars"
-    (base / "devkit").mkdir(parents=True, exist_ok=True)
-    names = np.array(["AM General Hummer SUV 2000", "Acura RL Sedan 2012", "Tesla Model S Sedan 2012"], dtype=object)
-    scipy.io.savemat(base / "devkit" / "cars_meta.mat", {"class_names": names.reshape(1, -1)})
-    fields = [("bbox_x1", "O"), ("bbox_y1", "O"), ("bbox_x2", "O"), ("bbox_y2", "O"), ("class", "O"), ("fname", "O")]
+    fr.write_cars_meta(base / "devkit" / "cars_meta.mat",
+                       ["AM General Hummer SUV 2000", "Acura RL Sedan 2012", "Tesla Model S Sedan 2012"])
     for split, labels, mat in (("train", [1, 2, 3, 1, 2, 3, 1, 2, 3, 3, 3], base / "devkit" / "cars_train_annos.mat"),
                                ("test", [3, 1], base / "cars_test_annos_withlabels.mat")):
-        annos = np.zeros((1, len(labels)), dtype=fields)
+        rows = []
         for i, y in enumerate(labels):
             fname = f"{i + 1:05d}.jpg"
             _img(base / f"cars_{split}" / fname)
-            annos[0, i] = (1, 1, 10, 8, y, fname)
-        scipy.io.savemat(mat, {"annotations": annos})
+            rows.append((1, 1, 10, 8, y, fname))
+        fr.write_cars_annotations(mat, rows)
 
 
-EUROSAT_FOLDERS = ["AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial", "Pasture",
-                   "PermanentCrop", "Residential", "River", "SeaLake"]
+EUROSAT_FOLDERS = list(fr.EUROSAT_FOLDERS)
 
 
 def make_eurosat(root: Path) -> None:
@@ -157,15 +121,15 @@ def make_eurosat(root: Path) -> None:
 def make_sun397(root: Path) -> None:
     base = root / "SUN397"
     cats = ["/a/abbey", "/a/apartment_building/outdoor", "/b/bakery/shop"]
-    _write(base / "ClassName.txt", "\n".join(cats) + "\n")
+    fr.write_lines(base / "ClassName.txt", cats)
     train, test = [], []
     for c in cats:
         for k in range(6):
             rel = f"{c}/sun_{c.replace('/', '')}{k}.jpg"
             _img(base / rel.strip("/"))
             (train if k < 4 else test).append(rel)
-    _write(base / "Training_01.txt", "\n".join(train) + "\n")
-    _write(base / "Testing_01.txt", "\n".join(test) + "\n")
+    fr.write_lines(base / "Training_01.txt", train)
+    fr.write_lines(base / "Testing_01.txt", test)
 
 
 def make_resisc45(root: Path) -> None:
@@ -177,24 +141,21 @@ def make_resisc45(root: Path) -> None:
             _img(base / "NWPU-RESISC45" / c / fname)
             lists["train" if k <= 4 else "val" if k == 5 else "test"].append(fname)
     for s, names in lists.items():
-        _write(base / f"resisc45-{s}.txt", "\n".join(names) + "\n")
+        fr.write_lines(base / f"resisc45-{s}.txt", names)
 
 
 def make_stl10(root: Path) -> None:
     base = root / "stl10_binary"
-    base.mkdir(parents=True, exist_ok=True)
     for split, labels in (("train", np.arange(20) % 10 + 1), ("test", np.array([10, 1, 5]))):
-        RNG.integers(0, 256, (len(labels), 3, 96, 96), dtype=np.uint8).tofile(base / f"{split}_X.bin")
-        labels.astype(np.uint8).tofile(base / f"{split}_y.bin")
-    _write(base / "class_names.txt", "\n".join(["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey",
-                                                "ship", "truck"]) + "\n")
+        fr.write_stl10_split(base, split, _rgb(len(labels), 96), labels)
+    fr.write_lines(base / "class_names.txt", ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey",
+                                              "ship", "truck"])
 
 
 def make_fer2013(root: Path) -> None:
-    rows = ["emotion,pixels,Usage"]
-    for i, usage in enumerate(["Training"] * 12 + ["PublicTest"] * 3 + ["PrivateTest"] * 4):
-        rows.append(f"{i % 7},{' '.join(map(str, RNG.integers(0, 256, 48 * 48)))},{usage}")
-    _write(root / "fer2013" / "fer2013.csv", "\n".join(rows) + "\n")
+    usages = ["Training"] * 12 + ["PublicTest"] * 3 + ["PrivateTest"] * 4
+    fr.write_fer2013_csv(root / "fer2013" / "fer2013.csv",
+                         [(i % 7, RNG.integers(0, 256, (48, 48)), u) for i, u in enumerate(usages)])
 
 
 def make_flowers(root: Path) -> None:
@@ -202,24 +163,22 @@ def make_flowers(root: Path) -> None:
     labels = np.array([1, 1, 2, 77, 102, 5, 3, 3])
     for i in range(1, len(labels) + 1):
         _img(base / "jpg" / f"image_{i:05d}.jpg")
-    scipy.io.savemat(base / "imagelabels.mat", {"labels": labels.reshape(1, -1)})
-    scipy.io.savemat(base / "setid.mat", {"trnid": np.array([[1, 3, 5]]), "valid": np.array([[2, 4]]),
-                                          "tstid": np.array([[6, 7, 8]])})
+    fr.write_flowers_mats(base, labels, trnid=[1, 3, 5], valid=[2, 4], tstid=[6, 7, 8])
 
 
 def make_tiny_imagenet(root: Path) -> list[str]:
     base = root / "tiny-imagenet-200"
     wnids = [f"n{1000 + 7 * i:08d}" for i in range(120)]
-    _write(base / "wnids.txt", "\n".join(wnids) + "\n")
-    _write(base / "words.txt", "\n".join(f"{w}\tthing {i}, other name" for i, w in enumerate(wnids[:110])) + "\n")
+    fr.write_lines(base / "wnids.txt", wnids)
+    fr.write_lines(base / "words.txt", [f"{w}\tthing {i}, other name" for i, w in enumerate(wnids[:110])])
     ann = []
     for i, w in enumerate(wnids):
         for k in range(2):
             _img(base / "train" / w / "images" / f"{w}_{k}.JPEG", size=(64, 64))
-        _write(base / "train" / w / f"{w}_boxes.txt", f"{w}_0.JPEG\t0\t0\t10\t10\n")
+        fr.write_lines(base / "train" / w / f"{w}_boxes.txt", [f"{w}_0.JPEG\t0\t0\t10\t10"])
         _img(base / "val" / "images" / f"val_{i}.JPEG", size=(64, 64))
         ann.append(f"val_{i}.JPEG\t{w}\t0\t0\t10\t10")
-    _write(base / "val" / "val_annotations.txt", "\n".join(ann) + "\n")
+    fr.write_lines(base / "val" / "val_annotations.txt", ann)
     return wnids
 
 
@@ -228,7 +187,7 @@ MINIPLACES_CATS = ["/a/abbey", "/b/bakery/shop", "/y/yard"]
 
 def make_miniplaces(root: Path) -> None:
     base = root / "miniplaces"
-    _write(base / "categories.txt", "\n".join(f"{c} {i}" for i, c in enumerate(MINIPLACES_CATS)) + "\n")
+    fr.write_lines(base / "categories.txt", [f"{c} {i}" for i, c in enumerate(MINIPLACES_CATS)])
     train, val = [], []
     for i, c in enumerate(MINIPLACES_CATS):
         for k in range(6):
@@ -238,8 +197,8 @@ def make_miniplaces(root: Path) -> None:
     for k, y in enumerate([2, 0, 1, 1]):
         _img(base / "images" / "val" / f"{k + 1:08d}.jpg", size=(128, 128))
         val.append(f"val/{k + 1:08d}.jpg {y}")
-    _write(base / "train.txt", "\n".join(train) + "\n")
-    _write(base / "val.txt", "\n".join(val) + "\n")
+    fr.write_lines(base / "train.txt", train)
+    fr.write_lines(base / "val.txt", val)
 
 
 def make_domainnet(root: Path) -> None:
@@ -252,7 +211,7 @@ def make_domainnet(root: Path) -> None:
             _img(base / rel)
             lists["train" if k < 4 else "test"].append(f"{rel} {y}")
     for s, lines in lists.items():
-        _write(base / f"clipart_{s}.txt", "\n".join(lines) + "\n")
+        fr.write_lines(base / f"clipart_{s}.txt", lines)
 
 
 def make_imagenet_to_sketch(root: Path) -> None:

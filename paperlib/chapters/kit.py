@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import LR_HIGH, LR_LOW, PROFILES, cache_dir, check_choice
+from ..report import rehearsal, set_rehearsal
 from ..store import content_key, plain
 
 # --- Parameters ------------------------------------------------------------------------------------
@@ -303,13 +304,20 @@ class DeclaredConfig:
     @classmethod
     def from_params(cls, **params):
         """Validate parameters given by name (``ValueError`` names a bad one and what is allowed)."""
-        return cls.from_config(cls.PARAMS.resolve(**params))
+        config = cls.PARAMS.resolve(**params)
+        note_rehearsal(config)
+        return cls.from_config(config)
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]):
         """The validation cell: the notebook's parameters, any name papermill injected but the chapter
-        does not declare rejected."""
-        return cls.from_config(cls.PARAMS.from_namespace(namespace))
+        does not declare rejected. A rehearsal (random weights or a fake data root) prints a banner, and
+        every table after it says so (:func:`note_rehearsal`)."""
+        config = cls.PARAMS.from_namespace(namespace)
+        note = note_rehearsal(config)
+        if note:
+            print(f"⚠ {note}")
+        return cls.from_config(config)
 
 
 def profile_default(table: Mapping[str, Any], key: str) -> Callable[[str], Any]:
@@ -342,6 +350,47 @@ def injected_names(namespace: Mapping[str, Any]) -> list[str]:
 
 #: Learning rates (all optimizers of the book): one range for every chapter (:func:`paperlib.config.check_lr`).
 LR_RANGE = dict(low=LR_LOW, high=LR_HIGH, open_low=True, open_high=True)
+
+
+# --- Rehearsals of the paper profile -----------------------------------------------------------------
+
+#: What every table of a rehearsal says: the paper profile's code path run on random weights and/or a fake data
+#: root (:mod:`paperlib.data.fake_root`), whose numbers test the code and mean nothing about the papers.
+REHEARSAL = "REHEARSAL: {what}; these numbers exercise the code path and say nothing about the paper"
+
+
+def rehearsal_of(c: Mapping[str, Any]) -> str | None:
+    """What makes a configuration a rehearsal (``pretrained='random'``, a fake data root), or None."""
+    from ..config import data_root
+    what = []
+    if c.get("pretrained") == "random":
+        what.append("random weights (pretrained='random')")
+    if c.get("profile") == "paper":
+        root = Path(c.get("data_root") or data_root())
+        if (root / FAKE_ROOT_MANIFEST).is_file():
+            what.append(f"a fake data root ({root})")
+    return REHEARSAL.format(what=" and ".join(what)) if what else None
+
+
+def note_rehearsal(c: Mapping[str, Any]) -> str | None:
+    """Remember whether the chapter being run is a rehearsal, so that :func:`paper_vs_ours` and :func:`styled`
+    label every table with it (and :func:`paperlib.report.profile_label` every table and figure); returns the label
+    (None for a real run)."""
+    note = rehearsal_of(c)
+    set_rehearsal(note)
+    return note
+
+
+def check_random_weights(c: Config) -> None:
+    """``pretrained='random'`` rehearses the paper profile; the other profiles use the shipped models."""
+    if c.get("pretrained") == "random" and c.profile != "paper":
+        raise ValueError(f"parameter pretrained='random' builds the paper's architectures with random weights (a "
+                         f"rehearsal of the paper profile); profile {c.profile!r} uses the shipped models: pass "
+                         "profile='paper' or leave pretrained unset")
+
+
+#: Name of the manifest :func:`paperlib.data.fake_root.write_fake_root` leaves in a fake data root.
+FAKE_ROOT_MANIFEST = "FAKE_ROOT.json"
 
 
 def profile_param() -> Param:
@@ -419,7 +468,8 @@ def clip_params() -> tuple[Param, Param]:
     return (Param("model", "str", "CLIP model (None: the shipped tiny model, or ViT-B-32 on paper)", choices=MODELS,
                   nullable=True),
             Param("pretrained", "str", "weights: 'shipped', 'openai' (paper only: open_clip downloads them to its "
-                  "cache) or a local file (None: the profile's)", nullable=True))
+                  "cache), a local file, or 'random' (paper only: the architecture randomly initialised, nothing "
+                  "downloaded; a rehearsal) (None: the profile's)", nullable=True))
 
 
 def resolve_device(device: str) -> str:
@@ -531,6 +581,8 @@ def paper_vs_ours(rows: Sequence[Mapping[str, Any]], label: str, index: str | Se
     index level whose values become column groups (paper, ours, difference under each), rows and groups
     in the order they first appear; the other columns keep their first value per row.
     """
+    if rehearsal() and "REHEARSAL" not in label:
+        label = f"{label}, REHEARSAL"
     out = []
     for r in rows:
         paper, ours = r.get("paper"), r.get("ours")
@@ -564,6 +616,8 @@ def styled(table: pd.DataFrame, caption: str, digits: int = 2):
         return col[-1] if isinstance(col, tuple) else col
     formats = {c: f"{{:.{digits}f}}" for c in table.columns if kind(c) == "paper"}
     formats |= {c: f"{{:+.{digits}f}}" for c in table.columns if kind(c) == "difference"}
+    if rehearsal() and "REHEARSAL" not in caption:
+        caption = f"{rehearsal()}. {caption}"
     return table.style.format(formats, na_rep="–").set_caption(caption)
 
 

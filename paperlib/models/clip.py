@@ -45,6 +45,9 @@ SHIPPED_WEIGHTS = SHIPPED_DIR / "model.safetensors"
 SHIPPED_CONFIG = SHIPPED_DIR / "config.json"
 PAPER_MODELS = ("ViT-B-32", "ViT-B-16", "ViT-L-14")
 MODELS = (TINY_MODEL,) + PAPER_MODELS
+#: ``pretrained`` value of a paper model built with random weights (a rehearsal: nothing is downloaded).
+RANDOM = "random"
+
 #: open_clip's (OpenAI CLIP's) image normalisation constants.
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -135,7 +138,7 @@ def model_id(name: str, pretrained: str | Path | None) -> str:
     have files of the same name and size, and must never share cached runs)."""
     if pretrained == "shipped":
         return f"{name}:shipped:{weights_checksum('shipped')[:16]}"
-    if pretrained not in (None, "openai"):
+    if pretrained not in (None, "openai", RANDOM):
         st = Path(pretrained).stat()
         return f"{name}:file:{_file_sha256(Path(pretrained), st.st_mtime_ns, st.st_size)[:16]}"
     return f"{name}:{pretrained}"
@@ -280,14 +283,24 @@ class ClipBundle:
 
 def load_clip(profile: str, name: str | None = None, pretrained: str | Path | None = None) -> ClipBundle:
     """The CLIP model a profile uses: the shipped tiny model for ``smoke``/``embedded``, open_clip
-    ``ViT-B-32`` with ``openai`` weights for ``paper`` (other names and weights files allowed)."""
+    ``ViT-B-32`` with ``openai`` weights for ``paper`` (other names and weights files allowed).
+
+    ``pretrained="random"`` (:data:`RANDOM`, paper profile only) builds the paper's architecture randomly
+    initialised and downloads nothing: a rehearsal of the ``paper`` code path whose numbers mean nothing; its
+    :func:`model_id` says ``random``, so its cached runs never mix with pretrained ones."""
     from ..config import check_profile
     check_profile(profile)
     if profile == "paper":
         name = name or "ViT-B-32"
         pretrained = pretrained or "openai"
+        if pretrained == RANDOM:  # a rehearsal of the paper's code path: its architecture, nothing downloaded
+            return ClipBundle(name, RANDOM, create_clip(name, None))
     else:
         name = name or TINY_MODEL
+        if pretrained == RANDOM:
+            raise ValueError(f"pretrained={RANDOM!r} rehearses the paper profile (random {name or 'ViT-B-32'}, "
+                             f"nothing downloaded); profile {profile!r} uses the shipped model: pass profile='paper' "
+                             "or leave pretrained unset")
         if name != TINY_MODEL:
             raise ValueError(f"profile {profile!r} uses the shipped {TINY_MODEL!r} (no downloads); "
                              f"{name!r} needs profile 'paper'")
@@ -295,6 +308,6 @@ def load_clip(profile: str, name: str | None = None, pretrained: str | Path | No
     return ClipBundle(name, pretrained, create_clip(name, pretrained))
 
 
-__all__ = ["MODELS", "PAPER_MODELS", "TINY_MODEL", "ClassificationHead", "ClipBundle", "ImageClassifier",
+__all__ = ["MODELS", "PAPER_MODELS", "RANDOM", "TINY_MODEL", "ClassificationHead", "ClipBundle", "ImageClassifier",
            "ImageEncoder", "create_clip", "load_clip", "model_id", "tiny_config", "zero_shot_head",
            "zero_shot_weights"]

@@ -16,6 +16,7 @@ from ..kit import (
     DeclaredConfig,
     Param,
     Params,
+    check_random_weights,
     clip_params,
     data_root_param,
     device_param,
@@ -77,6 +78,19 @@ def roles(profile: str) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, str
     return targets, references, paper
 
 
+def _chosen_tasks(c: Config, profile: str) -> list[str]:
+    """The targets and references the ``targets`` / ``references`` parameters keep, in the benchmark's order."""
+    targets, references, _ = roles(profile)
+    keep = (*(c.targets or targets), *(c.references or references))
+    return [t for t in benchmark("task_arithmetic_8", profile) if t in keep]
+
+
+def _iterations(c: Config) -> int:
+    """The ``iterations`` parameter, or on paper without it the protocol's (the steps of a task Sec. 5.1 gives no
+    epochs for; the others' come from their epochs, :func:`paperlib.sequential.iterations_per_task`)."""
+    return c.iterations if c.iterations is not None else PROTOCOLS[c.profile].iterations
+
+
 def _methods_and_rounds_fit(c: Config) -> None:
     """Each method name parses (ch1 Secs. 3.3, 5.2, 5.4), and no method or sweep has more rounds than
     the iterations of a task."""
@@ -87,10 +101,11 @@ def _methods_and_rounds_fit(c: Config) -> None:
             raise ValueError(f"parameter methods={list(c.methods)}: {err}") from None
     for name, values in (("rounds", (c.rounds,)), ("rounds_grid", c.rounds_grid),
                          ("methods", [parse_method(m).rounds for m in c.methods or ()])):
-        bad = [n for n in values if n > c.iterations]
+        its = _iterations(c)
+        bad = [n for n in values if n > its]
         if bad:
-            raise ValueError(f"parameter {name}: rounds {bad} exceed the {c.iterations} iterations per task; allowed: "
-                             f"n ≤ iterations={c.iterations}")
+            raise ValueError(f"parameter {name}: rounds {bad} exceed the {its} iterations per task; allowed: "
+                             f"n ≤ iterations={its}")
 
 
 PARAMS = Params("chapter 1", (
@@ -98,6 +113,11 @@ PARAMS = Params("chapter 1", (
     Param("methods", "list[str]", "Table 3's columns (None: CLIP, B-Stand, B-TL, S-Stand, S-TL, S-TL-p0.5, S-TL-p1, "
           "S-TL-p0.5-n with n = rounds, S-TL-a0.5)", nullable=True,
           choices_help=", ".join(METHOD_FORMS) + " (c in [0, 1], n ≥ 1)"),
+    Param("targets", "list[str]", "only these of ch1 Sec. 4's target tasks, in the benchmark's order (None: the "
+          "profile's; e.g. a rehearsal of the paper profile on the cheapest)", nullable=True,
+          choices=lambda p: roles(p)[0], choices_help="the profile's targets"),
+    Param("references", "list[str]", "only these of ch1 Sec. 4's reference tasks (None: the profile's)",
+          nullable=True, choices=lambda p: roles(p)[1], choices_help="the profile's references"),
     seeds_param({"smoke": (0,), "embedded": (0, 1, 2), "paper": (0, 1, 2)}),
     Param("rounds", "int", "n of S-TL-p0.5-n, the calibration rounds (paper: 11)",
           default=profile_default(SWEEPS, "rounds"), low=1,
@@ -111,16 +131,17 @@ PARAMS = Params("chapter 1", (
           default=profile_default(SWEEPS, "epoch_scales"), low=0.0, high=10.0, open_low=True),
     Param("lr", "float", "peak AdamW learning rate of every run (paper: 1e-5)",
           default=profile_default(PROTOCOLS, "lr"), **LR_RANGE),
-    Param("iterations", "int", "steps per target task off the paper profile (paper: from ch1 Sec. 5.1's epochs)",
-          default=profile_default(PROTOCOLS, "iterations"), low=1, high=1_000_000),
+    Param("iterations", "int", "steps per target task (None on paper: from ch1 Sec. 5.1's epochs; given on paper, "
+          "every target trains that many, e.g. in a rehearsal)",
+          default=lambda p: None if p == "paper" else PROTOCOLS[p].iterations, nullable=True, low=1, high=1_000_000),
     Param("batch_size", "int", "images per step (paper: 128)",
           default=profile_default(PROTOCOLS, "batch_size"), low=1, high=65_536),
     device_param(),
     workers_param(),
     data_root_param(),
     *clip_params(),
-), checks=(_methods_and_rounds_fit,
-           paper_data_check(lambda c: benchmark("task_arithmetic_8", c.profile))))
+), checks=(_methods_and_rounds_fit, check_random_weights,
+           paper_data_check(lambda c: _chosen_tasks(c, "paper"))))
 
 
 @dataclass(frozen=True)
@@ -153,17 +174,21 @@ class Ch1Config(DeclaredConfig):
     model: str | None = None
     pretrained: str | None = None
     workers: int = 1
+    fixed_iterations: bool = False  # paper: ``iterations`` was given, so every target trains that many
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch1Config":
         sw, proto = SWEEPS[c.profile], PROTOCOLS[c.profile]
+        its = _iterations(c)
         targets, references, paper = roles(c.profile)
+        targets = tuple(t for t in targets if c.targets is None or t in c.targets)
+        references = tuple(r for r in references if c.references is None or r in c.references)
         return cls(c.profile, targets, references, paper, c.methods or default_methods(c.rounds), c.seeds, c.rounds,
-                   min(sw["sweep_rounds"], c.iterations), c.rounds_grid, c.lr_grid, c.epoch_scales, c.orders, c.lr,
-                   c.batch_size, min(proto.warmup, c.iterations), c.iterations, ALPHA_GRIDS[c.profile],
+                   min(sw["sweep_rounds"], its), c.rounds_grid, c.lr_grid, c.epoch_scales, c.orders, c.lr,
+                   c.batch_size, min(proto.warmup, its), its, ALPHA_GRIDS[c.profile],
                    proto.val_per_class,
                    sw["test_per_class"], resolve_device(c.device), c.data_root, c.model, c.pretrained,
-                   c.workers)
+                   c.workers, c.profile == "paper" and c.iterations is not None)
 
     @property
     def tasks(self) -> tuple[str, ...]:

@@ -50,6 +50,9 @@ class Chapter1(ClipChapter):
         if self._iterations is None:
             out = {}
             for t in self.cfg.targets:
+                if self.cfg.fixed_iterations:
+                    out[t] = self.cfg.iterations
+                    continue
                 n = len(task_data(t, "train", "paper", self.bundle, self.cfg.data_root)) \
                     if self.cfg.profile == "paper" else None
                 out[t] = iterations_per_task(t, self.cfg.profile, self.cfg.iterations, n, self.cfg.batch_size)

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ...config import loader_workers
 from ...data.standins import benchmark
 from ...ftn import PAPER_ALPHA
 from ...ftn_train import CONV_PROTOCOLS, VIT_METHODS, VIT_PROTOCOLS, ConvProtocol, ViTProtocol
@@ -16,6 +17,7 @@ from ..kit import (
     Param,
     Params,
     check_executor,
+    check_random_weights,
     data_root_param,
     device_param,
     executor_param,
@@ -71,9 +73,32 @@ def _backbone_check(c: Config) -> None:
                          "resnet34) and the ViT part for attention")
 
 
+def _chosen(names, c: Config) -> tuple[str, ...]:
+    """``names`` restricted to the ``domains`` parameter (all of them when it is None)."""
+    return tuple(n for n in names if c.domains is None or n in c.domains)
+
+
 def _datasets(c: Config) -> list[str]:
-    names = [d for b in c.benchmarks for d in benchmark(BENCHMARKS[b], "paper")]
-    return names + (list(VIT_DATASETS["paper"]) if c.vit else [])
+    names = [d for b in c.benchmarks for d in _chosen(benchmark(BENCHMARKS[b], "paper"), c)]
+    return names + (list(_chosen(VIT_DATASETS["paper"], c)) if c.vit else [])
+
+
+def _domains_known(c: Config) -> None:
+    if c.domains is None:
+        return
+    have = [d for b in c.benchmarks for d in domains_of(b, c.profile)] + (list(VIT_DATASETS[c.profile]) if c.vit
+                                                                           else [])
+    unknown = [d for d in c.domains if d not in have]
+    if unknown or not c.domains:
+        raise ValueError(f"parameter domains={list(c.domains)!r}: {unknown or 'empty'} not among the chosen "
+                         f"benchmarks' domains and ViT datasets on profile {c.profile!r}; allowed: {', '.join(have)}")
+
+
+def _paper_only(c: Config) -> None:
+    for name in ("eval_images", "loader_workers"):
+        if c[name] is not None and c.profile != "paper":
+            raise ValueError(f"parameter {name}={c[name]!r} applies to the paper profile's streamed data; profile "
+                             f"{c.profile!r} holds its generated images in memory (leave {name} unset)")
 
 
 PARAMS = Params("chapter 2", (
@@ -94,6 +119,18 @@ PARAMS = Params("chapter 2", (
           "(None: ResNet-50 for i2s, ResNet-34 for domainnet)", nullable=True),
     Param("steps", "int", "optimiser steps of every convolutional run (None: the profile's; paper: 30 epochs)",
           nullable=True, low=1, high=10_000_000),
+    Param("vit_steps", "int", "optimiser steps of every ViT run (None: the profile's; paper: 100 epochs)",
+          nullable=True, low=1, high=10_000_000),
+    Param("batch_size", "int", "images per optimiser step of every run, conv and ViT, without accumulation (None: "
+          "the protocol's; paper: conv 32 × 8 accumulated as TAPS, ViT 64)", nullable=True, low=1, high=65_536),
+    Param("domains", "list[str]", "only these of the benchmarks' domains and of the ViT datasets (None: all of "
+          "them); e.g. a rehearsal of the paper profile on one domain each", nullable=True),
+    Param("eval_images", "int", "paper profile only: evaluate on at most this many images of each validation and "
+          "test split, the first of one fixed permutation (None: every image, as the paper)", nullable=True, low=1,
+          high=10_000_000),
+    Param("loader_workers", "int", "paper profile: DataLoader worker processes streaming the images (None: "
+          "$PAPERLIB_LOADER_WORKERS, else 8)",
+          nullable=True, low=0, high=256),
     Param("vit", "bool", "the attention part (Table 3): a CLIP ViT adapted by LoRA and FTN on five datasets",
           default=True),
     Param("vit_methods", "list[str]", "Table 3's methods: linear_probe, ft, lora_qv, ftn_qv, ftn_o",
@@ -108,7 +145,11 @@ PARAMS = Params("chapter 2", (
     workers_param(),
     executor_param(),
     data_root_param(),
-), checks=(_backbone_check, check_executor, paper_data_check(_datasets)))
+    Param("pretrained", "str", "paper profile only: 'random' builds ResNet-50/34 and ViT-B/32 randomly initialised "
+          "instead of downloading ImageNet and OpenAI weights (a rehearsal of the code path; every table says so) "
+          "(None: the pretrained weights)", nullable=True, choices=("random",)),
+), checks=(_backbone_check, _domains_known, _paper_only, check_executor, check_random_weights,
+           paper_data_check(_datasets)))
 
 
 @dataclass(frozen=True)
@@ -137,25 +178,35 @@ class Ch2Config(DeclaredConfig):
     workers: int
     executor: str | None
     data_root: str | None
+    pretrained: str | None = None
+    eval_images: int | None = None
+    loader_workers: int = 8
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch2Config":
-        conv = CONV_PROTOCOLS[c.profile]
+        conv, vit = CONV_PROTOCOLS[c.profile], VIT_PROTOCOLS[c.profile]
         if c.steps is not None:
             conv = dataclasses.replace(conv, steps=c.steps, warmup=min(conv.warmup, c.steps), epochs=None)
+        if c.vit_steps is not None:
+            vit = dataclasses.replace(vit, steps=c.vit_steps, warmup=min(vit.warmup, c.vit_steps), epochs=None)
+        if c.batch_size is not None:
+            conv = dataclasses.replace(conv, batch_size=c.batch_size, accumulate=1)
+            vit = dataclasses.replace(vit, batch_size=c.batch_size)
         ranks = {b: tuple(sorted(c.ranks)) if c.ranks is not None else DEFAULT_RANKS[c.profile][b]
                  for b in c.benchmarks}
         backbones = {b: ("shipped" if c.profile != "paper" else c.backbone or PAPER_BACKBONES[b]) for b in c.benchmarks}
         alphas = {"ftn_qv": c.alpha_qv, "lora_qv": c.alpha_qv, "ftn_o": c.alpha_o}
-        return cls(c.profile, c.benchmarks, {b: domains_of(b, c.profile) for b in c.benchmarks},
+        return cls(c.profile, c.benchmarks, {b: _chosen(domains_of(b, c.profile), c) for b in c.benchmarks},
                    ranks, c.baselines, c.seeds, c.init, c.adapt_stem, backbones, conv, c.vit,
-                   VIT_DATASETS[c.profile], c.vit_methods, c.vit_rank, alphas, VIT_PROTOCOLS[c.profile],
-                   resolve_device(c.device), c.workers, c.executor, c.data_root)
+                   _chosen(VIT_DATASETS[c.profile], c), c.vit_methods, c.vit_rank, alphas, vit,
+                   resolve_device(c.device), c.workers, c.executor, c.data_root, c.pretrained, c.eval_images,
+                   loader_workers(8) if c.loader_workers is None else c.loader_workers)
 
     def summary(self) -> str:
         p = self.conv_protocol
         lines = [f"chapter 2 · profile {self.profile} · seeds {list(self.seeds)} · device {self.device} · "
-                 f"{self.workers} worker(s)"]
+                 f"{self.workers} worker(s)" + (f" · pretrained {self.pretrained}" if self.pretrained else "")
+                 + (f" · evaluated on at most {self.eval_images} images per split" if self.eval_images else "")]
         for b in self.benchmarks:
             lines.append(f"{BENCHMARK_LABELS[b]}: {', '.join(self.domains[b])} · backbone {self.backbones[b]} · "
                          f"ranks {list(self.ranks[b])} · baselines {', '.join(self.baselines)}")

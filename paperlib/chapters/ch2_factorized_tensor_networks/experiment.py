@@ -10,6 +10,7 @@ process (:func:`~paperlib.chapters.kit.run_cached_grid`).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from concurrent.futures import Executor
 from functools import partial
 
@@ -47,9 +48,24 @@ def conv_data(cfg: Ch2Config) -> dict[str, DomainSplits | StreamedSplits]:
     p = cfg.conv_protocol
     names = dict.fromkeys(d for b in cfg.benchmarks for d in cfg.domains[b])
     if cfg.profile == "paper":
-        return {d: load_paper_splits(d, cfg.data_root, p.image_size) for d in names}
+        return {d: _limited(load_paper_splits(d, cfg.data_root, p.image_size, cfg.loader_workers), cfg.eval_images)
+                for d in names}
     return {d: load_splits(d, cfg.profile, p.image_size, p.train_per_class, p.val_per_class, p.test_per_class)
             for d in names}
+
+
+def _limited(data: StreamedSplits, n: int | None) -> StreamedSplits:
+    """``data`` with its validation and test splits cut to their first ``n`` images in one fixed (seed-0) permutation
+    (the ``eval_images`` parameter; None: unchanged)."""
+    if n is None:
+        return data
+
+    def cut(split):
+        if len(split) <= n:
+            return split
+        order = torch.randperm(len(split), generator=torch.Generator().manual_seed(0))[:n].sort().values
+        return torch.utils.data.Subset(split, order.tolist())
+    return dataclasses.replace(data, val=cut(data.val), test=cut(data.test))
 
 
 def vit_data(cfg: Ch2Config, bundle_of) -> dict[str, DomainSplits | StreamedSplits]:
@@ -57,20 +73,22 @@ def vit_data(cfg: Ch2Config, bundle_of) -> dict[str, DomainSplits | StreamedSpli
     if not cfg.vit:
         return {}
     if cfg.profile == "paper":
-        return {d: load_vit_paper_splits(d, cfg.data_root, bundle_of()) for d in cfg.vit_datasets}
+        return {d: _limited(load_vit_paper_splits(d, cfg.data_root, bundle_of(), cfg.loader_workers), cfg.eval_images)
+                for d in cfg.vit_datasets}
     return {d: load_splits(d, cfg.profile, VIT_SIZE, p.train_per_class, p.val_per_class, p.test_per_class)
             for d in cfg.vit_datasets}
 
 
 def torchvision_backbone(name: str, weights: str | None = "IMAGENET1K_V1") -> tuple[nn.Module, str]:
     """A torchvision classifier as a trunk (its ``fc`` replaced by the identity, ``out_features`` its width) and the
-    identity of its weights (ch2 Sec. 4.1.1: ImageNet-pretrained; torchvision caches the download)."""
+    identity of its weights (ch2 Sec. 4.1.1: ImageNet-pretrained; torchvision caches the download). ``weights=None``
+    is the architecture randomly initialised (a rehearsal; identity ``torchvision:<name>:random``)."""
     import torchvision
     model = torchvision.models.get_model(name, weights=weights)
     width = model.fc.in_features
     model.fc = nn.Identity()
     model.out_features = width
-    return model.eval(), f"torchvision:{name}:{weights}"
+    return model.eval(), f"torchvision:{name}:{weights or 'random'}"
 
 
 def backbones(cfg: Ch2Config) -> dict[str, tuple[nn.Module, str]]:
@@ -82,7 +100,7 @@ def backbones(cfg: Ch2Config) -> dict[str, tuple[nn.Module, str]]:
         return {b: shipped for b in cfg.benchmarks}
     built: dict[str, tuple[nn.Module, str]] = {}
     for name in dict.fromkeys(cfg.backbones.values()):
-        built[name] = torchvision_backbone(name)
+        built[name] = torchvision_backbone(name, None) if cfg.pretrained == "random" else torchvision_backbone(name)
     return {b: built[cfg.backbones[b]] for b in cfg.benchmarks}
 
 
@@ -101,7 +119,8 @@ def _compute(state: dict, heads: dict, bundle_of, device: str, item):
 def _compute_in_worker(cfg: Ch2Config, heads: dict, item):
     """One run on a worker; the chapter's data, trunks and CLIP model are built once per process."""
     def bundle_of():
-        return worker_state(("ch2-clip", cfg.profile), lambda: load_clip(cfg.profile))
+        return worker_state(("ch2-clip", cfg.profile, cfg.pretrained),
+                            lambda: load_clip(cfg.profile, pretrained=cfg.pretrained))
     state = worker_state(("ch2", repr(cfg)), lambda: _state(cfg, bundle_of))
     return _compute(state, heads, bundle_of, cfg.device, item)
 
@@ -136,7 +155,7 @@ class Chapter2:
     # -- runs ------------------------------------------------------------------------------------------
     def bundle(self):
         if self._bundle is None:
-            self._bundle = load_clip(self.cfg.profile)
+            self._bundle = load_clip(self.cfg.profile, pretrained=self.cfg.pretrained)
         return self._bundle
 
     def vit_heads(self) -> dict[str, torch.Tensor]:

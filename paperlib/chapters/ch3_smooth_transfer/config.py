@@ -97,6 +97,12 @@ def target_pool(pair: str, profile: str, protocol: STLProtocol) -> int:
     return protocol.target_per_class * 10
 
 
+def _target_val_on_paper(c: Config) -> None:
+    if c.target_val is not None and c.profile != "paper":
+        raise ValueError(f"parameter target_val={c.target_val!r} sets the paper profile's validation split; profile "
+                         f"{c.profile!r} generates its own (leave target_val unset, or pass profile='paper')")
+
+
 def _sizes_fit(c: Config) -> None:
     if c.sizes is None:
         return
@@ -118,6 +124,9 @@ PARAMS = Params("chapter 3", (
           default=N_COUNT, low=1, high=12),
     Param("sizes", "list[int]", "explicit target sizes N instead of the grid (None: the grid)", nullable=True,
           low=1),
+    Param("target_val", "int", "paper profile: validation images held out of the target's training set (None: the "
+          "paper's, A.1 5,000 of CIFAR-10, A.2 7,326 of SVHN); the pool N is drawn from is the rest",
+          nullable=True, low=1, high=1_000_000),
     seeds_param(DEFAULT_SEEDS),
     Param("per_round", "int", "TPE trials per round k, run in parallel (None: the paper's 11 for objects, 9 for "
           "digits on paper; 3 embedded; 2 smoke)", nullable=True, low=1, high=1000),
@@ -142,7 +151,7 @@ PARAMS = Params("chapter 3", (
     workers_param(),
     executor_param(),
     data_root_param(),
-), checks=(_ranges_are_pairs, _sizes_fit, check_executor,
+), checks=(_ranges_are_pairs, _sizes_fit, _target_val_on_paper, check_executor,
            paper_data_check(lambda c: [d for p in c.pairs for d in pair_datasets(p, "paper")])))
 
 
@@ -168,6 +177,7 @@ class Ch3Config(DeclaredConfig):
     workers: int
     executor: str | None
     data_root: str | None
+    target_val: dict | None = None  # pair -> validation images held out of the target (paper profile)
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch3Config":
@@ -184,9 +194,11 @@ class Ch3Config(DeclaredConfig):
             k, r = CH3_TEXT["tpe_rounds"][pair] if c.profile == "paper" else SEARCH[c.profile]
             search[pair] = (c.per_round or k, c.rounds or r)
         space = SearchSpace(tuple(c.t0_range), tuple(c.tau_range), tuple(c.alpha_range))
+        val = {pair: c.target_val or CH3_TEXT["target_val"][pair] for pair in c.pairs} if c.profile == "paper" \
+            else None  # A.1/A.2
         return cls(c.profile, c.pairs, sizes, c.seeds, search, space, c.search_seed, protocols, c.multitask_weight,
                    c.searched_multitask, c.bn_ablation, c.storage, resolve_device(c.device), c.workers, c.executor,
-                   c.data_root)
+                   c.data_root, val)
 
     def summary(self) -> str:
         lines = [f"chapter 3 · profile {self.profile} · pairs {', '.join(self.pairs)} · baseline seeds "

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from ...config import cache_dir
-from ...reference import CH3_TEXT
 from ...search import RoundSearch, best_replacements, completed, search_together, sqlite_url
 from ...smooth import PairData, Schedule, STLRun, compute, load_pair, nested_subsets, run_steps
 from ...store import CODE_VERSION, artifact_path, content_key, load_tensors, plain
@@ -32,7 +31,7 @@ def chapter_data(cfg: Ch3Config) -> dict[str, PairData]:
     """Every pair's data, with its nested target subsets (the same in every process)."""
     out = {}
     for pair in cfg.pairs:
-        val = CH3_TEXT["target_val"][pair] if cfg.profile == "paper" else None  # A.1/A.2
+        val = cfg.target_val[pair] if cfg.target_val else None  # paper: A.1/A.2's, or the parameter's
         d = load_pair(pair, cfg.profile, cfg.protocols[pair], cfg.data_root, target_val=val)
         d.subsets = nested_subsets(len(d.target_y), cfg.sizes[pair], seed=0)
         out[pair] = d

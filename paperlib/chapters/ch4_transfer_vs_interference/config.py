@@ -64,6 +64,9 @@ PARAMS = Params("chapter 4", (
           default=profile_default(PROTOCOLS, "lr"), **LR_RANGE),
     Param("batch_size", "int", "images per step (paper: 128)",
           default=profile_default(PROTOCOLS, "batch_size"), low=2, high=65_536),
+    Param("probe_per_class", "int", "test images per class per domain in the CKA probe set (ch4 Sec. 3.4: 50); "
+          "every class of the test sets needs that many", default=profile_default(PROTOCOLS, "probe_per_class"),
+          low=1, high=100_000),
     device_param(),
     workers_param(),
     executor_param(),
@@ -92,7 +95,8 @@ class Ch4Config(DeclaredConfig):
     @classmethod
     def from_config(cls, c: Config) -> "Ch4Config":
         paper = dict(zip(benchmark("ch4_trio", c.profile), benchmark("ch4_trio", "paper")))
-        proto = replace(PROTOCOLS[c.profile], single_epochs=c.epochs, lr=c.lr, batch_size=c.batch_size)
+        proto = replace(PROTOCOLS[c.profile], single_epochs=c.epochs, lr=c.lr, batch_size=c.batch_size,
+                        probe_per_class=c.probe_per_class)
         return cls(c.profile, c.domains, {d: paper.get(d, d) for d in c.domains}, tuple(sorted(c.widths)),
                    c.weightings, c.seeds, proto, resolve_device(c.device), c.data_root, c.workers, c.executor)
 

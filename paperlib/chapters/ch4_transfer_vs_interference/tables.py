@@ -131,7 +131,8 @@ def cka_order(cka: pd.DataFrame, cfg: Ch4Config) -> pd.DataFrame:
 
 def fits(scores: pd.DataFrame) -> pd.DataFrame:
     """Best-fit line of Transfer on Interference (Fig. 4, Fig. S1): slope, intercept, R², Pearson r and p,
-    over all joint models' domain scores, for all weightings and per weighting."""
+    over all joint models' domain scores, for all weightings and per weighting; a weighting with fewer than three
+    finite points, or one interference value, has no line (the table may be empty: a rehearsal's one-epoch models)."""
     rows = []
     for name, part in [("all", scores)] + [(w, g) for w, g in scores.groupby("weighting", sort=False)]:
         part = part.dropna(subset=["interference", "transfer"])
@@ -140,7 +141,7 @@ def fits(scores: pd.DataFrame) -> pd.DataFrame:
         f = stats.linregress(part.interference, part.transfer)
         rows.append(dict(weighting=name, n=len(part), slope=f.slope, intercept=f.intercept, r2=f.rvalue ** 2,
                          r=f.rvalue, p=f.pvalue))
-    return pd.DataFrame(rows).set_index("weighting")
+    return pd.DataFrame(rows, columns=["weighting", "n", "slope", "intercept", "r2", "r", "p"]).set_index("weighting")
 
 
 def capacity_steps(scores: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from ..kit import (
     DeclaredConfig,
     Param,
     Params,
+    check_random_weights,
     clip_params,
     data_root_param,
     device_param,
@@ -101,7 +102,7 @@ PARAMS = Params("chapter 5", (
     workers_param(),
     data_root_param(),
     *clip_params(),
-), checks=(paper_data_check("tasks"),))
+), checks=(check_random_weights, paper_data_check("tasks")))
 
 
 @dataclass(frozen=True)
