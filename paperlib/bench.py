@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import platform
 import resource
 import statistics
 import time
@@ -46,6 +45,7 @@ import torch
 import torch.nn.functional as F
 
 from .store import atomic_path, atomic_write_json
+from .timing import machine, measured, sync, time_steps
 
 SETTINGS = ("standard", "linearized", "linearized_dual_graph", "linear_only")
 #: Step time ÷ standard (issues): CPU from the first benchmark issue, GPU from the paper-profile issue.
@@ -115,11 +115,6 @@ def _build(model_name: str, setting: str, device: str):
     return ImageClassifier(encoder, head).to(device), int(size[0] if isinstance(size, (tuple, list)) else size)
 
 
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 def _training_setup(model_name: str, setting: str, batch: int, device: str):
     """(model, trained parameters, AdamW, images, labels) of one benchmark setting, seeded."""
     torch.manual_seed(0)
@@ -129,20 +124,6 @@ def _training_setup(model_name: str, setting: str, batch: int, device: str):
     x = torch.rand(batch, 3, size, size, device=device)
     y = torch.randint(0, 10, (batch,), device=device)
     return model, params, opt, x, y
-
-
-def _time_steps(step, steps: int, warmup: int, device: str) -> list[float]:
-    """Seconds of each of ``steps`` calls of ``step`` after ``warmup`` untimed ones."""
-    for _ in range(warmup):
-        step()
-    _sync(device)
-    times = []
-    for _ in range(steps):
-        t = time.perf_counter()
-        step()
-        _sync(device)
-        times.append(time.perf_counter() - t)
-    return times
 
 
 def measure(model_name: str, setting: str, batch: int, steps: int, device: str, warmup: int = 2) -> dict:
@@ -159,14 +140,14 @@ def measure(model_name: str, setting: str, batch: int, steps: int, device: str, 
     model.train()
     # Memory baseline: the model and the batch, before the first step, so the peak covers gradients,
     # optimizer state and activations (what differs between the paradigms).
-    _sync(device)
+    sync(device)
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated() / 2**20
     else:
         _reset_peak_rss()
         base = _rss_mb()
-    times = _time_steps(step, steps, warmup, device)
+    times = time_steps(step, steps, warmup, device)
     if device.startswith("cuda"):
         peak = torch.cuda.max_memory_allocated() / 2**20 - base
     else:
@@ -177,7 +158,7 @@ def measure(model_name: str, setting: str, batch: int, steps: int, device: str, 
         for _ in range(max(2, steps // 2)):
             t = time.perf_counter()
             model(x)
-            _sync(device)
+            sync(device)
             infer.append(time.perf_counter() - t)
     sec, fsec = statistics.median(times), statistics.median(infer)
     return {"model": model_name, "setting": setting, "batch": batch, "device": device, "precision": precision(device),
@@ -304,13 +285,13 @@ def measure_calibration(model_name: str, batch: int, steps: int, device: str, re
                 p.grad = None
         else:
             flat.attach()
-        _sync(device)
+        sync(device)
         t = time.perf_counter()
         with _autocast(device):
             logits = model(x)
         backward_step(F.cross_entropy(logits.float(), y), opt, params, 1.0, None if kind == "none" else flat,
                       calibrators[kind])
-        _sync(device)
+        sync(device)
         return time.perf_counter() - t
 
     times = {k: [] for k in CALIBRATIONS}
@@ -363,7 +344,7 @@ def run_calibration(out: Path, steps: int = 10, quick: bool = False) -> dict:
     if torch.cuda.is_available():
         plans.append(("ViT-B-32", 128, steps, "cuda"))
     rows = [r for m, b, n, d in plans for r in measure_calibration(m, b, n, d)]
-    result = {**_machine(), "rows": rows}
+    result = {**machine(), "rows": rows}
     atomic_write_json(result, out)
     with atomic_path(out.with_suffix(".md")) as tmp:
         tmp.write_text(calibration_markdown(result))
@@ -373,20 +354,7 @@ def run_calibration(out: Path, steps: int = 10, quick: bool = False) -> dict:
 def _table(result: dict, intro: str, columns: list[str], rows: list[str]) -> str:
     """A result file's Markdown: when and where it was measured, ``intro``, then the table."""
     head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns)
-    return "\n".join([_measured(result) + intro, "", head, *rows]) + "\n"
-
-
-def _measured(result: dict) -> str:
-    """The first line of a result table: when, where and with what it was measured."""
-    return (f"Measured {result['date']} on {result['machine']} (torch {result['torch']}, {result['threads']} CPU "
-            f"threads{', GPU ' + result['gpu'] if result['gpu'] else ', no GPU'})")
-
-
-def _machine() -> dict:
-    """Where and when a benchmark ran (the header of every result file)."""
-    return {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-            "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
+    return "\n".join([measured(result) + intro, "", head, *rows]) + "\n"
 
 
 def _random_head(classes: int, dim: int):
@@ -426,14 +394,14 @@ def measure_together(ks: tuple[int, ...] = (1, 4, 8, 16), paradigm: str = "non_l
     variant = 1 if paradigm == "linear_only" else None
     dim = bundle.model.visual.output_dim
     torch.manual_seed(0)
-    lone = statistics.median(_time_steps(_lone_step(bundle, paradigm, batch, classes, device), steps, 2, device))
+    lone = statistics.median(time_steps(_lone_step(bundle, paradigm, batch, classes, device), steps, 2, device))
     rows = []
     for k in ks:
         model = Together(bundle, paradigm, variant, [_random_head(classes, dim) for _ in range(k)], lr=1e-3,
                          weight_decay=0.1, grad_clip=1.0, device=device)
         xs = torch.rand(k, batch, 3, 32, 32, device=device)
         ys = [torch.randint(0, classes, (batch,), device=device) for _ in range(k)]
-        step = statistics.median(_time_steps(lambda m=model, a=xs, b=ys: m.step(a, b, 1e-3), steps, 2, device))
+        step = statistics.median(time_steps(lambda m=model, a=xs, b=ys: m.step(a, b, 1e-3), steps, 2, device))
         rows.append(dict(paradigm=paradigm, device=device, batch=batch, runs=k, step_seconds=step,
                          lone_step_seconds=lone, speedup=k * lone / step))
     return rows
@@ -453,7 +421,7 @@ def run_together(out: Path, steps: int = 10, quick: bool = False) -> dict:
     ks = (1, 4) if quick else (1, 4, 8, 16)
     rows = [r for d in devices for p in ("non_linear", "linear_only") for r in measure_together(ks, p, steps=steps,
                                                                                                  device=d)]
-    result = {**_machine(), "rows": rows}
+    result = {**machine(), "rows": rows}
     atomic_write_json(result, out)
     with atomic_path(out.with_suffix(".md")) as tmp:
         tmp.write_text(together_markdown(result))
@@ -515,7 +483,7 @@ def workers_markdown(result: dict) -> str:
 
 def run_workers(out: Path, steps: int = 20, quick: bool = False) -> dict:
     """Worker processes against one process, the three paradigms, CPU."""
-    result = {**_machine(), "rows": measure_workers(("non_linear",) if quick else
+    result = {**machine(), "rows": measure_workers(("non_linear",) if quick else
                                                     ("non_linear", "linearized", "linear_only"), steps=steps)}
     atomic_write_json(result, out)
     with atomic_path(out.with_suffix(".md")) as tmp:
@@ -534,7 +502,7 @@ def run(out: Path, steps: int = 10, quick: bool = False) -> dict:
         plans.append(("ViT-B-32", 128, "cuda", steps))
     jobs = [(m, s, b, n, d) for m, b, d, n in plans for s in SETTINGS]
     rows = [measure_isolated(*job) for job in tqdm(jobs, desc="bench")]
-    result = {**_machine(), "rows": relative(rows + gpu_placeholders(rows))}
+    result = {**machine(), "rows": relative(rows + gpu_placeholders(rows))}
     atomic_write_json(result, out)
     with atomic_path(out.with_suffix(".md")) as tmp:
         tmp.write_text(markdown(result))

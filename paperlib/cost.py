@@ -47,6 +47,7 @@ import torch
 import torch.nn.functional as F
 
 from .store import atomic_path, atomic_write_json
+from .timing import machine, measured, sync, time_steps
 
 #: What a cost needs that is not measured: the GPU rows of a session without a GPU say this.
 NOT_MEASURED = "not measured (no GPU in this session)"
@@ -572,18 +573,17 @@ def measure_arch(key: str, batch: int, steps: int, device: str = "cpu", warmup: 
     images (after ``warmup`` untimed ones; every timing is kept as well, the CPU being shared), images per
     second of each, peak device memory (CUDA only) and the forward FLOPs per image. The model is put in train
     mode for the steps, eval mode for the forwards."""
-    from .bench import _sync, _time_steps
     step, infer, params, model, forward, x = build_arch(key, batch, device, image_size)
     model.train()
     if device.startswith("cuda"):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    times = _time_steps(step, steps, warmup, device)
+    times = time_steps(step, steps, warmup, device)
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
     model.eval()
-    fwd = _time_steps(infer, steps, warmup, device)
+    fwd = time_steps(infer, steps, warmup, device)
     flops = _forward_flops(forward, x)
-    _sync(device)
+    sync(device)
     sec, fsec = statistics.median(times), statistics.median(fwd)
     arch = ARCHS[key]
     return {"arch": key, "label": arch.label, "device": device, "batch": batch,
@@ -693,12 +693,11 @@ def _hours(h: float | None, what: str) -> str:
 
 def markdown(result: dict) -> str:
     """The appendix's tables: the architectures' speeds, the chapters' costs, the parts behind them."""
-    from .bench import _measured
     rows = result["archs"]
     load = result.get("load_average")
     shared = "" if not load else (f"; load average {load['before'][0]:.1f} before and {load['after'][0]:.1f} after "
                                   "the measurement: other jobs shared the cores, so CPU speeds are noisy")
-    lines = [_measured(result) + shared + ".", "", "**Architectures: one training step and one forward pass.** "
+    lines = [measured(result) + shared + ".", "", "**Architectures: one training step and one forward pass.** "
              "Random images on the device (no data loading); GPU rows at the paper's batch.", "",
              "| architecture | used by | device | batch | precision | train step (s) | train img/s | "
              "forward img/s | peak memory (MB) | what limits it |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -746,7 +745,6 @@ def run(out: Path, linearization: dict | None = None, quick: bool = False, steps
     chapter's paper steps, and write ``out`` (JSON) and its Markdown beside it."""
     from tqdm.auto import tqdm
 
-    from .bench import _machine
     plan = [(k, b, steps or n) for k, b, n in CPU_PLAN if not (quick and ARCHS[k].image_size > 32)]
     jobs = [(k, b, n, "cpu") for k, b, n in plan]
     if torch.cuda.is_available():
@@ -757,7 +755,7 @@ def run(out: Path, linearization: dict | None = None, quick: bool = False, steps
     order = list(ARCHS)
     rows.sort(key=lambda r: (r["device"] != "cpu", order.index(r["arch"])))
     parts = paper_parts()
-    result = {**_machine(), "cpu_plan": [dict(arch=k, batch=b, steps=n) for k, b, n in plan],
+    result = {**machine(), "cpu_plan": [dict(arch=k, batch=b, steps=n) for k, b, n in plan],
               "measure_seconds": time.perf_counter() - t0, "load_average": {"before": load, "after": os.getloadavg()},
               "archs": rows,
               "chapters": chapter_costs(parts, rows), "parts": [asdict(p) for p in parts],
