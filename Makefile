@@ -1,6 +1,7 @@
 # paperlib: one-command set-up. `make book` builds the HTML book (default profile: embedded);
 # `make test` runs ruff, every unit test, nbval on the smoke-profile notebooks and a -W build of that book;
 # `make notebooks-paper` the paper profile's rehearsal (every chapter in `paper` on a fake data root, -W book).
+# CI (.ci/run) runs both, one after the other.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -54,8 +55,8 @@ notebooks-smoke: $(STAMP)
 # The paper profile's rehearsal (paperlib.rehearsal): a fake data root in the papers' real formats (kept in
 # _build/paper/data), every chapter that has a paper profile executed in `paper` on it with the papers'
 # architectures (random weights where they start pretrained, nothing downloaded) and one or two steps per run,
-# and a -W build of that book. Its runs go to _build/paper/cache, never the run cache. Not in `make test` yet: it
-# takes about 5 minutes on 2 cores, which would put make test at 15 minutes against its 10-minute budget.
+# and a -W build of that book. Its runs go to _build/paper/cache, never the run cache. Its own tier, which CI runs
+# after `make test` (.ci/run): inside it, its minutes would put make test over its 10-minute budget.
 notebooks-paper: $(STAMP)
 	python scripts/book.py rehearse --out _build/paper/chapters --data _build/paper/data --jobs 2
 	python scripts/book.py stage --chapters _build/paper/chapters --out _build/paper/site --prune

@@ -16,7 +16,9 @@ clipping) and differ only in task and seed (a chapter's grid) therefore train to
   run alone.
 
 So a batched run is the same computation as the serial one (equal up to float rounding: a test
-compares them) and is cached under the same identity. The NTK-linearized paradigm trains serially:
+compares them) and is cached under the same identity. A profile's protocol says how many runs may train
+together (:attr:`paperlib.finetune.Protocol.together`): on ``paper`` every run trains alone, since
+ViT-B/32 at batch 128 needs no help filling the hardware. The NTK-linearized paradigm trains serially:
 its forward-mode pass does not run under ``vmap`` here.
 """
 
@@ -165,30 +167,40 @@ def _clip_per_run(stacked: list[torch.Tensor], max_norm: float) -> None:
 STEP_COST = {"linearized": 1.6, "non_linear": 1.0, "linear_only": 0.6}
 
 
-def training_units(configs: Sequence[FinetuneConfig], bundle: ClipBundle, *, together: int = 16,
+def training_units(configs: Sequence[FinetuneConfig], bundle: ClipBundle, *, together: int | None = None,
                    parts: int = 1) -> list[tuple[FinetuneConfig, ...]]:
     """The uncached runs of resolved ``configs`` as units of work, costliest first: runs of a paradigm
     in :data:`BATCHABLE` that share a protocol (:func:`group_key`) in balanced chunks of at most
-    ``together`` (and at least ``parts`` chunks, when there are that many runs, so ``parts`` workers
-    can share a group); every other run alone."""
+    ``together`` (None: the profile's :attr:`~paperlib.finetune.Protocol.together`; and at least ``parts``
+    chunks, when there are that many runs, so ``parts`` workers can share a group); every other run alone,
+    and every run where ``together`` is 1."""
     groups: dict[tuple, list[FinetuneConfig]] = {}
     for c in dict.fromkeys(configs):  # each distinct run once
         if cached_result("finetune", _identity(c, bundle)) is not None:  # finished; loading verifies its τ
             continue
-        key = group_key(c) if c.paradigm in BATCHABLE else ("alone", c)
+        alone = c.paradigm not in BATCHABLE or _together(c, together) == 1
+        key = ("alone", c) if alone else group_key(c)
         groups.setdefault(key, []).append(c)
     units = []
     for key, runs in groups.items():
         n = len(runs)
-        k = n if key[0] == "alone" else min(n, max(-(-n // together), parts))
+        k = n if key[0] == "alone" else min(n, max(-(-n // _together(runs[0], together)), parts))
         units += [tuple(runs[i::k]) for i in range(k)]
     return sorted(units, key=lambda u: -len(u) * u[0].iterations * STEP_COST[u[0].paradigm])
 
 
-def finetune_many(configs: Sequence[FinetuneConfig], bundle: ClipBundle | None = None, *, together: int = 16,
+def _together(cfg: FinetuneConfig, together: int | None) -> int:
+    n = PROTOCOLS[cfg.profile].together if together is None else together
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"together={n!r} is not allowed; allowed: an integer >= 1 (runs trained as one computation)")
+    return n
+
+
+def finetune_many(configs: Sequence[FinetuneConfig], bundle: ClipBundle | None = None, *, together: int | None = None,
                   progress: bool = True, device: str = "cpu") -> list[FinetuneRun]:
     """:func:`paperlib.finetune.finetune` of every config, with the uncached runs of a paradigm in
-    :data:`BATCHABLE` that share a protocol trained together, up to ``together`` at a time (a group
+    :data:`BATCHABLE` that share a protocol trained together, up to ``together`` at a time (None: the
+    profile's; a group
     resumes from its checkpoint after an interruption); cached runs load, the others train one by
     one. Returns the runs in the order of ``configs``."""
     if not configs:
@@ -197,7 +209,8 @@ def finetune_many(configs: Sequence[FinetuneConfig], bundle: ClipBundle | None =
     bundle = bundle or load_clip(cfgs[0].profile, cfgs[0].model, cfgs[0].pretrained)
     for c in cfgs:
         check_dataset(c.task, c.profile)  # fail fast, before any model work
-    chunks = [u for u in training_units(cfgs, bundle, together=together) if u[0].paradigm in BATCHABLE]
+    chunks = [u for u in training_units(cfgs, bundle, together=together)
+              if u[0].paradigm in BATCHABLE and _together(u[0], together) > 1]
     for chunk in tqdm(chunks, desc="batched fine-tuning", disable=not progress or len(chunks) < 2):
         _train_chunk(list(chunk), bundle, progress, device)
     return [finetune(c, bundle, progress=progress, device=device) for c in cfgs]

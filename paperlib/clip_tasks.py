@@ -20,6 +20,7 @@ from torch import nn
 
 from .config import loader_workers
 from .data import get_dataset
+from .data.dataset import limited
 from .linearize import LinearizedModel, check_paradigm, select_parameters
 from .metrics import accuracy
 from .models.clip import ClipBundle, model_id
@@ -112,6 +113,8 @@ def features(encoder: nn.Module, dataset_or_images, batch_size: int = 512) -> to
 
 
 def labels_of(dataset) -> torch.Tensor:
+    if isinstance(dataset, torch.utils.data.Subset):  # an ``eval_images`` cut (:func:`paperlib.data.dataset.limited`)
+        return labels_of(dataset.dataset)[torch.as_tensor(dataset.indices, dtype=torch.long)]
     return dataset.tensors()[1] if hasattr(dataset, "tensors") else torch.tensor(dataset.targets)
 
 
@@ -124,41 +127,49 @@ def whole_split(dataset) -> tuple[torch.Tensor, torch.Tensor]:
     """(images, labels) of a whole split as two tensors."""
     if hasattr(dataset, "tensors"):
         return dataset.tensors()
+    if isinstance(dataset, torch.utils.data.Subset) and hasattr(dataset.dataset, "tensors"):
+        idx = torch.as_tensor(dataset.indices, dtype=torch.long)
+        return tuple(t[idx] for t in dataset.dataset.tensors())
     return torch.stack([dataset[i][0] for i in range(len(dataset))]), labels_of(dataset)
 
 
 def task_sets(bundle: ClipBundle, tasks: Sequence[str], split: str, profile: str, data_root: str | None = None,
-              n_per_class: int | None = None, device: str = "cpu") -> dict[str, EvalSet]:
-    """task → :class:`EvalSet` for one split of each task (``key`` is ``"<split>:<task>"``)."""
+              n_per_class: int | None = None, device: str = "cpu", eval_images: int | None = None
+              ) -> dict[str, EvalSet]:
+    """task → :class:`EvalSet` for one split of each task (``key`` is ``"<split>:<task>"``); ``eval_images``: at
+    most that many images of the split (:func:`paperlib.data.dataset.limited`; None: all)."""
     out = {}
     for t in tasks:
         ds = task_data(t, split, profile, bundle, data_root, n_per_class=n_per_class)
-        x, y = whole_split(ds)
+        x, y = whole_split(limited(ds, eval_images))
         out[t] = EvalSet(x, y, bundle.head(ds.classnames, ds.templates).to(device), f"{split}:{t}")
     return out
 
 
 def eval_splits(bundle: ClipBundle, tasks: Sequence[str], profile: str, data_root: str | None = None,
                 val_per_class: int | None = None, test_per_class: int | None = None,
-                device: str = "cpu") -> tuple[dict[str, EvalSet], dict[str, EvalSet]]:
+                device: str = "cpu", eval_images: int | None = None
+                ) -> tuple[dict[str, EvalSet], dict[str, EvalSet]]:
     """``(val, test)`` evaluation sets of every task (:func:`task_sets`), the splits a CLIP chapter
     chooses α on and reports."""
-    return (task_sets(bundle, tasks, "val", profile, data_root, val_per_class, device),
-            task_sets(bundle, tasks, "test", profile, data_root, test_per_class, device))
+    return (task_sets(bundle, tasks, "val", profile, data_root, val_per_class, device, eval_images),
+            task_sets(bundle, tasks, "test", profile, data_root, test_per_class, device, eval_images))
 
 
 def zero_shot(bundle: ClipBundle, val_sets: Mapping[str, EvalSet], test_sets: Mapping[str, EvalSet], profile: str,
               val_per_class: int | None, data_root: str | None = None, device: str = "cpu",
-              test_per_class: int | None = None) -> dict[str, dict]:
+              test_per_class: int | None = None, eval_images: int | None = None) -> dict[str, dict]:
     """Zero-shot accuracy (%) of the pre-trained model per task on val and test (ch5 Table 1's and
-    ch1 Table 3's first row); cached, so chapters 1 and 5 share it. ``*_per_class`` name the sizes
-    of the embedded splits in the sets (part of the cache key)."""
+    ch1 Table 3's first row); cached, so chapters 1 and 5 share it. ``*_per_class`` and ``eval_images`` name the
+    sizes of the splits in the sets (part of the cache key)."""
     def compute():
         enc = bundle.image_encoder().to(device)
         return {t: {split: accuracy(sets[t].head(features(enc, sets[t].images)), sets[t].labels)
                     for split, sets in (("val", val_sets), ("test", test_sets))} for t in test_sets}
     key = {"weights": model_id(bundle.name, bundle.pretrained), "profile": profile, "tasks": list(test_sets),
            "val_per_class": val_per_class, "test_per_class": test_per_class, "data_root": data_root}
+    if eval_images is not None:  # keys of whole-split results stay as they were
+        key["eval_images"] = eval_images
     return cached_run("zero_shot", key, compute)
 
 

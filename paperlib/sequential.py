@@ -233,6 +233,7 @@ class SequenceSpec:
     pretrained: str | None = None
     data_root: str | None = None
     test_per_class: int | None = None
+    eval_images: int | None = None  # the test sets' cap (paperlib.data.dataset.limited); identity only when set
 
     # Derived from the (frozen) fields once: the run loop asks for them at every segment.
     @cached_property
@@ -253,7 +254,10 @@ class SequenceSpec:
         return list(self._segments)
 
     def identity(self) -> dict:
-        return dataclasses.asdict(self)
+        ident = dataclasses.asdict(self)
+        if ident["eval_images"] is None:  # whole-split sequences keep the identity they had before the field
+            del ident["eval_images"]
+        return ident
 
     def prefix_key(self, k: int) -> tuple:
         """Identity of the state after the first ``k`` segments: shared by specs that train the same

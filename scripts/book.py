@@ -104,7 +104,8 @@ def rehearse(out: Path, data: Path, only: list[str] | None = None, jobs: int = 1
     chapters = [c for c in rehearsal.OVERRIDES if not only or c in only]
     if not chapters:
         raise SystemExit(f"no rehearsal matches {only}; have: {sorted(rehearsal.OVERRIDES)}")
-    # One wave: no rehearsed chapter reads another's runs (chapter 1, which reads chapter 5's, is not rehearsed).
+    # One wave: chapter 1's single-task runs may be chapter 5's (the same run identity); the run cache's lock lets
+    # one train it and the other load it, so the two need not wait for each other's whole notebook.
     execute("paper", out, chapters, jobs=jobs, params_for=lambda stem: rehearsal.parameters(stem, data), waves=False)
 
 

@@ -96,3 +96,16 @@ def test_training_units_group_what_can_train_together_costliest_first(bundle):
     assert [len(u) for u in batched.training_units(cfgs[:4], bundle, together=16, parts=2)] == [2, 2]
     batched.finetune_many(cfgs[:2], bundle, progress=False)
     assert set(c for u in batched.training_units(cfgs, bundle, together=4) for c in u) == set(cfgs[2:])
+
+
+def test_paper_runs_train_alone_and_together_is_validated(bundle, monkeypatch):
+    """The paper protocol trains every run alone (``Protocol.together`` = 1: vmap over ViT-B/32 copies was 8x
+    slower than plain steps in the rehearsal and multiplies memory); other profiles still group, and a bad
+    ``together`` is named."""
+    assert ft.PROTOCOLS["paper"].together == 1 and ft.PROTOCOLS["smoke"].together > 1
+    cfgs = [cfg(t, s, lr=2e-3).resolved() for s in (7, 8) for t in ("textures", "land_cover")]  # runs no test trains
+    assert sorted(map(len, batched.training_units(cfgs, bundle))) == [4]  # the profile's default groups them
+    monkeypatch.setitem(ft.PROTOCOLS, "smoke", ft.PROTOCOLS["paper"])
+    assert [len(u) for u in batched.training_units(cfgs, bundle)] == [1, 1, 1, 1]
+    with pytest.raises(ValueError, match="together=0 is not allowed"):
+        batched.training_units(cfgs, bundle, together=0)

@@ -136,6 +136,66 @@ def test_ch2_eval_images_cuts_val_and_test_to_one_fixed_subset():
     assert _limited(data, None) is data and _limited(data, 50).test is split
 
 
+@pytest.mark.parametrize("config_class", [Ch1Config, Ch5Config])
+def test_clip_chapters_take_eval_images_on_paper_only(config_class):
+    """Chapter 1 tested every task after every target on its whole split: 107 s of zero-shot heads and evaluation
+    before its first run in the rehearsal. ``eval_images`` caps every evaluation split, as chapter 2's does."""
+    assert config_class.from_params(profile="paper", eval_images=4).eval_images == 4
+    assert config_class.from_params(profile="paper").eval_images is None
+    assert_rejected(config_class, config_class.PARAMS, {"profile": "embedded", "eval_images": 4},
+                    ["eval_images=4", "applies to the paper profile", "profile 'embedded'"])
+    assert_rejected(config_class, config_class.PARAMS, {"profile": "paper", "eval_images": 0}, ["eval_images", "1"])
+
+
+def test_chapter_1_alpha_grid_is_a_parameter_defaulting_to_the_profiles():
+    from paperlib.arithmetic import ALPHA_GRIDS
+    assert Ch1Config.from_params(profile="smoke").alpha_grid == ALPHA_GRIDS["smoke"]
+    assert Ch1Config.from_params(profile="paper").alpha_grid == ALPHA_GRIDS["paper"]  # ch5 Appendix A
+    assert Ch1Config.from_params(profile="paper", alpha_grid=[0.0, 1.0]).alpha_grid == (0.0, 1.0)
+    assert_rejected(Ch1Config, Ch1Config.PARAMS, {"profile": "paper", "alpha_grid": [-1.0]}, ["alpha_grid", "-1"])
+
+
+def test_eval_images_keys_runs_apart_and_leaves_whole_split_identities_as_they_were():
+    """Adding the field must not re-key every cached run and sequence: it joins an identity only when set."""
+    from paperlib.finetune import FinetuneConfig, _identity
+    from paperlib.sequential import SequenceSpec
+    bundle = load_clip("smoke")
+    whole = FinetuneConfig(task="textures", profile="smoke").resolved()
+    assert "eval_images" not in _identity(whole, bundle)
+    cut = FinetuneConfig(task="textures", profile="smoke", eval_images=4).resolved()
+    assert _identity(cut, bundle)["eval_images"] == 4
+    with pytest.raises(ValueError, match="eval_images"):
+        FinetuneConfig(task="textures", profile="smoke", eval_images=0).resolved()
+    spec = dict(method="S-TL", order=("a",), seed=0, profile="smoke", weights="w", lr=1e-3, batch_size=4,
+                weight_decay=0.1, grad_clip=1.0, iterations=(("a", 1),), warmup=(("a", 0),), btl_vectors=(),
+                eval_tasks=("a",))
+    assert "eval_images" not in SequenceSpec(**spec).identity()
+    assert SequenceSpec(**spec, eval_images=4).identity()["eval_images"] == 4
+
+
+def test_limited_takes_one_fixed_subset_of_a_split_in_its_order():
+    import torch
+    from torch.utils.data import TensorDataset
+
+    from paperlib.clip_tasks import labels_of, whole_split
+    from paperlib.data.dataset import limited
+    split = TensorDataset(torch.arange(20))
+    cut = limited(split, 5)
+    picked = [int(x) for (x,) in cut]
+    assert len(picked) == 5 and picked == sorted(picked) and picked == [int(x) for (x,) in limited(split, 5)]
+    assert limited(split, None) is split and limited(split, 20) is split
+    data = get_dataset_smoke()
+    x, y = whole_split(limited(data, 3))
+    idx = limited(data, 3).indices
+    assert torch.equal(x, data.tensors()[0][idx]) and torch.equal(y, data.tensors()[1][idx])
+    assert torch.equal(labels_of(limited(data, 3)), y)
+
+
+def get_dataset_smoke():
+    from paperlib.data import get_dataset
+    return get_dataset("street_digits", "test", profile="smoke")
+
+
 def test_ch4_fits_without_enough_points_is_an_empty_table_not_a_crash():
     from paperlib.chapters.ch4_transfer_vs_interference.tables import fits
     scores = pd.DataFrame(dict(weighting=["uniform"] * 2, interference=[float("nan"), 1.0], transfer=[0.0, 1.0]))

@@ -18,7 +18,7 @@ from .kit import WorkerPool, run_grid
 
 class ClipChapter:
     """A CLIP chapter's state. ``cfg`` names ``profile``, ``tasks``, ``model``, ``pretrained``,
-    ``data_root``, ``val_per_class``, ``test_per_class``, ``device`` and ``workers``; ``bundle`` skips
+    ``data_root``, ``val_per_class``, ``test_per_class``, ``eval_images``, ``device`` and ``workers``; ``bundle`` skips
     loading the model (tests pass a shared one); ``executor`` runs the chapter's grids (else ``workers``
     local processes, :class:`~paperlib.chapters.kit.WorkerPool`; serial for one)."""
 
@@ -28,14 +28,14 @@ class ClipChapter:
         self.pool = WorkerPool(cfg.workers, executor)
         self.bundle = bundle or load_clip(cfg.profile, cfg.model, cfg.pretrained)
         self.val_sets, self.test_sets = eval_splits(self.bundle, cfg.tasks, cfg.profile, cfg.data_root,
-                                                    cfg.val_per_class, cfg.test_per_class, cfg.device)
+                                                    cfg.val_per_class, cfg.test_per_class, cfg.device, cfg.eval_images)
 
     def zero_shot_accuracy(self) -> dict[str, dict[str, float]]:
         """task → {"val": %, "test": %} of the pre-trained model (ch5 Table 1's and ch1 Table 3's
         first row; cached)."""
         c = self.cfg
         return zero_shot(self.bundle, self.val_sets, self.test_sets, c.profile, c.val_per_class, c.data_root,
-                         c.device, c.test_per_class)
+                         c.device, c.test_per_class, c.eval_images)
 
     def finetune_all(self, configs: Sequence[FinetuneConfig], desc: str = "fine-tuning") -> list[FinetuneRun]:
         """Every run of ``configs`` (in order): the uncached ones are trained first, as units of runs

@@ -472,6 +472,25 @@ def clip_params() -> tuple[Param, Param]:
                   "downloaded; a rehearsal) (None: the profile's)", nullable=True))
 
 
+def eval_images_param() -> Param:
+    """``eval_images``: a cap on the images of each validation and test split (paper profile only; :func:`paper_only`
+    checks it), the chapters' lever for a rehearsal of the paper profile or a quick look before a full run."""
+    return Param("eval_images", "int", "paper profile only: evaluate on at most this many images of each validation "
+                 "and test split, the first of one fixed permutation (None: every image, as the paper)",
+                 nullable=True, low=1, high=10_000_000)
+
+
+def paper_only(*names: str, why: str = "the other profiles size their splits themselves"):
+    """A config check: the parameters ``names`` may be set on the paper profile only (``why`` says what the others
+    do instead)."""
+    def check(c: Config) -> None:
+        for name in names:
+            if c[name] is not None and c.profile != "paper":
+                raise ValueError(f"parameter {name}={c[name]!r} applies to the paper profile; on profile "
+                                 f"{c.profile!r} {why} (leave {name} unset)")
+    return check
+
+
 def resolve_device(device: str) -> str:
     """``auto`` → ``cuda`` when a GPU is present, else ``cpu``; an explicit CUDA device must exist."""
     import torch

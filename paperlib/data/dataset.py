@@ -110,3 +110,13 @@ def adapt_images(images: torch.Tensor, image_size: int | None, channels: int) ->
         x = F.interpolate(x.float(), size=(image_size, image_size), mode="bicubic", antialias=True,
                           align_corners=False).round().clamp(0, 255).to(torch.uint8)
     return x
+
+
+def limited(dataset: Dataset, n: int | None) -> Dataset:
+    """``dataset``, or its first ``n`` items in one fixed (seed-0) permutation, kept in the split's order: what an
+    ``eval_images`` parameter evaluates on (a rehearsal of the paper profile, or a quick look before a full run;
+    None: the whole split). The same ``n`` always picks the same images."""
+    if n is None or len(dataset) <= n:
+        return dataset
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))[:n].sort().values
+    return torch.utils.data.Subset(dataset, order.tolist())

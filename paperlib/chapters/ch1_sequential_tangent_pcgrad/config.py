@@ -20,7 +20,9 @@ from ..kit import (
     clip_params,
     data_root_param,
     device_param,
+    eval_images_param,
     paper_data_check,
+    paper_only,
     profile_default,
     profile_param,
     resolve_device,
@@ -136,11 +138,15 @@ PARAMS = Params("chapter 1", (
           default=lambda p: None if p == "paper" else PROTOCOLS[p].iterations, nullable=True, low=1, high=1_000_000),
     Param("batch_size", "int", "images per step (paper: 128)",
           default=profile_default(PROTOCOLS, "batch_size"), low=1, high=65_536),
+    Param("alpha_grid", "list[float]", "B-Stand / B-TL's merge coefficients α searched on val (ch1 Sec. 5.2, with "
+          f"ch5 Appendix A's grid: {len(ALPHA_GRIDS['paper'])} values from 0 to 1)", default=ALPHA_GRIDS, low=0.0,
+          high=10.0),
     device_param(),
     workers_param(),
     data_root_param(),
     *clip_params(),
-), checks=(_methods_and_rounds_fit, check_random_weights,
+    eval_images_param(),
+), checks=(_methods_and_rounds_fit, check_random_weights, paper_only("eval_images"),
            paper_data_check(lambda c: _chosen_tasks(c, "paper"))))
 
 
@@ -175,6 +181,7 @@ class Ch1Config(DeclaredConfig):
     pretrained: str | None = None
     workers: int = 1
     fixed_iterations: bool = False  # paper: ``iterations`` was given, so every target trains that many
+    eval_images: int | None = None  # paper: a cap on every evaluation split (a rehearsal)
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch1Config":
@@ -185,10 +192,10 @@ class Ch1Config(DeclaredConfig):
         references = tuple(r for r in references if c.references is None or r in c.references)
         return cls(c.profile, targets, references, paper, c.methods or default_methods(c.rounds), c.seeds, c.rounds,
                    min(sw["sweep_rounds"], its), c.rounds_grid, c.lr_grid, c.epoch_scales, c.orders, c.lr,
-                   c.batch_size, min(proto.warmup, its), its, ALPHA_GRIDS[c.profile],
+                   c.batch_size, min(proto.warmup, its), its, c.alpha_grid,
                    proto.val_per_class,
                    sw["test_per_class"], resolve_device(c.device), c.data_root, c.model, c.pretrained,
-                   c.workers, c.profile == "paper" and c.iterations is not None)
+                   c.workers, c.profile == "paper" and c.iterations is not None, c.eval_images)
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -201,7 +208,8 @@ class Ch1Config(DeclaredConfig):
                 f"methods {list(self.methods)}; seeds {list(self.seeds)}; lr {self.lr:g}, batch {self.batch_size}; "
                 f"sweeps: n {list(self.rounds_grid)}, lr {list(self.lr_grid)}, "
                 f"iteration multipliers {[round(s, 2) for s in self.epoch_scales]} (at n = {self.sweep_rounds}), "
-                f"orders {'all 24' if self.n_orders is None else self.n_orders}")
+                f"orders {'all 24' if self.n_orders is None else self.n_orders}"
+                + (f"; evaluated on at most {self.eval_images} images per split" if self.eval_images else ""))
 
 
 __all__ = ["PARAMS", "ROLE_ORDER", "SMOKE_REFERENCES", "SMOKE_TARGETS", "SWEEPS", "Ch1Config", "default_methods",

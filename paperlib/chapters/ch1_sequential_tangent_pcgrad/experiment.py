@@ -63,7 +63,8 @@ class Chapter1(ClipChapter):
         c = self.cfg
         return FinetuneConfig(task=task, paradigm=paradigm, profile=c.profile, model=c.model, pretrained=c.pretrained,
                               iterations=self.iterations()[task], lr=c.lr, batch_size=c.batch_size,
-                              warmup=min(c.warmup, self.iterations()[task]), seed=seed, data_root=c.data_root)
+                              warmup=min(c.warmup, self.iterations()[task]), seed=seed, data_root=c.data_root,
+                              eval_images=c.eval_images)
 
     # -- single-task runs, zero-shot, curriculum ----------------------------------------------------
     def zero_shot(self) -> dict[str, float]:
@@ -107,7 +108,8 @@ class Chapter1(ClipChapter):
                             batch_size=c.batch_size, weight_decay=PROTOCOLS[c.profile].weight_decay,
                             grad_clip=PROTOCOLS[c.profile].grad_clip, iterations=tuple(its.items()),
                             warmup=tuple(warm.items()), btl_vectors=btl, eval_tasks=c.tasks, model=c.model,
-                            pretrained=c.pretrained, data_root=c.data_root, test_per_class=c.test_per_class)
+                            pretrained=c.pretrained, data_root=c.data_root, test_per_class=c.test_per_class,
+                            eval_images=c.eval_images)
 
     # -- Table 3 / 5 --------------------------------------------------------------------------------
     def baselines(self) -> list[dict]:
@@ -125,6 +127,8 @@ class Chapter1(ClipChapter):
                 key = {"runs": [r.vector_path.name for r in runs.values()], "grid": list(self.cfg.alpha_grid),
                        "val_per_class": self.cfg.val_per_class, "test_per_class": self.cfg.test_per_class,
                        "eval": list(self.cfg.tasks)}
+                if self.cfg.eval_images is not None:  # whole-split merges keep their keys
+                    key["eval_images"] = self.cfg.eval_images
                 res = cached_run("ch1_merge", key, compute)
                 out.append(dict(method=method, seed=seed, alpha=res["alpha"], test=res["test"]))
         return out

@@ -20,8 +20,10 @@ from ..kit import (
     check_random_weights,
     data_root_param,
     device_param,
+    eval_images_param,
     executor_param,
     paper_data_check,
+    paper_only,
     profile_param,
     resolve_device,
     seeds_param,
@@ -94,11 +96,8 @@ def _domains_known(c: Config) -> None:
                          f"benchmarks' domains and ViT datasets on profile {c.profile!r}; allowed: {', '.join(have)}")
 
 
-def _paper_only(c: Config) -> None:
-    for name in ("eval_images", "loader_workers"):
-        if c[name] is not None and c.profile != "paper":
-            raise ValueError(f"parameter {name}={c[name]!r} applies to the paper profile's streamed data; profile "
-                             f"{c.profile!r} holds its generated images in memory (leave {name} unset)")
+_paper_only = paper_only("eval_images", "loader_workers",
+                         why="the chapter holds its generated images in memory, with no streamed data")
 
 
 PARAMS = Params("chapter 2", (
@@ -125,9 +124,7 @@ PARAMS = Params("chapter 2", (
           "the protocol's; paper: conv 32 × 8 accumulated as TAPS, ViT 64)", nullable=True, low=1, high=65_536),
     Param("domains", "list[str]", "only these of the benchmarks' domains and of the ViT datasets (None: all of "
           "them); e.g. a rehearsal of the paper profile on one domain each", nullable=True),
-    Param("eval_images", "int", "paper profile only: evaluate on at most this many images of each validation and "
-          "test split, the first of one fixed permutation (None: every image, as the paper)", nullable=True, low=1,
-          high=10_000_000),
+    eval_images_param(),
     Param("loader_workers", "int", "paper profile: DataLoader worker processes streaming the images (None: "
           "$PAPERLIB_LOADER_WORKERS, else 8)",
           nullable=True, low=0, high=256),

@@ -20,6 +20,7 @@ from torch import nn
 
 from ... import ftn
 from ... import resnet_foundation as rf
+from ...data.dataset import limited
 from ...ftn_train import (
     ConvRun,
     DomainSplits,
@@ -57,15 +58,7 @@ def conv_data(cfg: Ch2Config) -> dict[str, DomainSplits | StreamedSplits]:
 def _limited(data: StreamedSplits, n: int | None) -> StreamedSplits:
     """``data`` with its validation and test splits cut to their first ``n`` images in one fixed (seed-0) permutation
     (the ``eval_images`` parameter; None: unchanged)."""
-    if n is None:
-        return data
-
-    def cut(split):
-        if len(split) <= n:
-            return split
-        order = torch.randperm(len(split), generator=torch.Generator().manual_seed(0))[:n].sort().values
-        return torch.utils.data.Subset(split, order.tolist())
-    return dataclasses.replace(data, val=cut(data.val), test=cut(data.test))
+    return data if n is None else dataclasses.replace(data, val=limited(data.val, n), test=limited(data.test, n))
 
 
 def vit_data(cfg: Ch2Config, bundle_of) -> dict[str, DomainSplits | StreamedSplits]:

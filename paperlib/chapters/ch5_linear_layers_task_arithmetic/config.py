@@ -23,7 +23,9 @@ from ..kit import (
     clip_params,
     data_root_param,
     device_param,
+    eval_images_param,
     paper_data_check,
+    paper_only,
     profile_default,
     profile_param,
     resolve_device,
@@ -102,7 +104,8 @@ PARAMS = Params("chapter 5", (
     workers_param(),
     data_root_param(),
     *clip_params(),
-), checks=(check_random_weights, paper_data_check("tasks")))
+    eval_images_param(),
+), checks=(check_random_weights, paper_only("eval_images"), paper_data_check("tasks")))
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ class Ch5Config(DeclaredConfig):
     model: str | None = None
     pretrained: str | None = None
     workers: int = 1
+    eval_images: int | None = None
 
     @classmethod
     def from_config(cls, c: Config) -> "Ch5Config":
@@ -136,13 +140,14 @@ class Ch5Config(DeclaredConfig):
         return cls(c.profile, c.tasks, c.paradigms, c.variants, c.seeds, c.iterations, c.lr, c.batch_size,
                    c.alpha_grid, tuple(float(a) for a in np.linspace(-2, 2, c.xi_grid_size)), c.xi_points,
                    PROTOCOLS[c.profile].val_per_class, pairs, resolve_device(c.device), c.data_root, c.model,
-                   c.pretrained, c.workers)
+                   c.pretrained, c.workers, c.eval_images)
 
     def summary(self) -> str:
         return (f"profile {self.profile}: {len(self.tasks)} tasks, paradigms {', '.join(self.paradigms)}, "
                 f"Table 2 variants {list(self.variants)}, seeds {list(self.seeds)}, α grid of {len(self.alpha_grid)}, "
                 f"ξ grid {len(self.xi_grid)}×{len(self.xi_grid)} on {self.xi_points} points per task, "
-                f"device {self.device}")
+                f"device {self.device}"
+                + (f"; evaluated on at most {self.eval_images} images per split" if self.eval_images else ""))
 
     @property
     def test_per_class(self) -> None:
@@ -158,7 +163,8 @@ class Ch5Config(DeclaredConfig):
     def run_config(self, task: str, paradigm: str, seed: int, variant: int | None = None) -> FinetuneConfig:
         return FinetuneConfig(task=task, paradigm=paradigm, variant=variant, profile=self.profile, model=self.model,
                               pretrained=self.pretrained, iterations=self.iterations, lr=self.lr,
-                              batch_size=self.batch_size, seed=seed, data_root=self.data_root)
+                              batch_size=self.batch_size, seed=seed, data_root=self.data_root,
+                              eval_images=self.eval_images)
 
     def settings(self) -> list[tuple[str, int | None]]:
         """(paradigm, variant) pairs to train: the chosen paradigms, plus Table 2's extra variants."""
