@@ -1,7 +1,7 @@
 # paperlib: one-command set-up. `make book` builds the HTML book (default profile: embedded);
-# `make test` runs ruff, every unit test, nbval on the smoke-profile notebooks and a -W build of that book;
-# `make notebooks-paper` the paper profile's rehearsal (every chapter in `paper` on a fake data root, -W book).
-# CI (.ci/run) runs both, one after the other.
+# `make test` runs ruff, every unit test and nbval on every chapter notebook in the smoke profile; `make test-books`
+# the -W builds of the books that are checks: the smoke profile's and the paper profile's rehearsal (every chapter in
+# `paper` on a fake data root, `make notebooks-paper`). CI (.ci/run) runs both, one after the other.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -12,23 +12,25 @@ export PYTHONUNBUFFERED := 1
 PROFILE ?= embedded
 JB := jupyter-book build -W --keep-going
 
-.PHONY: venv book test lint unit notebooks-smoke notebooks-paper bench foundation foundation-resnet clean clean-cache
+.PHONY: venv book test test-books lint unit nbval book-smoke notebooks-smoke notebooks-paper bench foundation foundation-resnet clean clean-cache
 
 venv: $(STAMP)
 
-# Re-installs whenever requirements.txt or pyproject.toml change. pip installs without compiling and compileall
-# then compiles the packages on every core (137 + 53 s measured, against about 240 s for pip compiling as it
-# installs, on 2 cores); without the .pyc files, where PYTHONDONTWRITEBYTECODE is set, every process would compile
-# each module it imports. compileall's exit status is ignored as pip ignores its own compile errors: a few packages
-# ship files that are not Python 3.11 on purpose.
+# Re-installs whenever requirements.txt or pyproject.toml change. pip installs without compiling (137 s measured on
+# 2 cores, against about 240 s compiling as it installs).
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the pinned requirements into $(VENV) (about 3 minutes the first time)..."
 	$(BIN)/python -m pip install --disable-pip-version-check -q --no-compile -r requirements.txt
-	-@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1
 	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
 	@touch $@
+
+# Python keeps the bytecode of what it imports (.pyc files) for every later process, even where the environment says
+# PYTHONDONTWRITEBYTECODE: without them each process (a test's subprocess, a notebook kernel, a worker) would compile
+# every module it imports again. Compiling only what is imported, once, replaced compiling the whole venv ahead
+# (compileall, 53 s on 2 cores).
+unexport PYTHONDONTWRITEBYTECODE
 
 # Execute every chapter in $(PROFILE) into book/chapters, then build _build/html.
 book: $(STAMP)
@@ -44,25 +46,39 @@ lint: $(STAMP)
 unit: $(STAMP)
 	python -m pytest -q -p no:cacheprovider --durations=5 tests
 
-# Smoke-profile notebooks into _build/smoke (two side by side, one torch thread each: 94 s instead of about
-# 120 s one after another), nbval on them, and a -W book build of that copy.
-notebooks-smoke: $(STAMP)
+# nbval on every chapter in the smoke profile: papermill writes each notebook with the smoke parameters injected
+# (executing nothing) and nbval executes it, failing on any error. One torch thread per kernel: make test runs it
+# beside the unit tests, which leave about a third of 2 cores idle (subprocesses starting, files written).
+nbval: $(STAMP)
+	python scripts/book.py execute --profile smoke --out _build/smoke/nbval --prepare-only
+	OMP_NUM_THREADS=1 python -m pytest -q --nbval-lax -p no:cacheprovider _build/smoke/nbval
+
+# Smoke-profile notebooks executed into _build/smoke (two side by side, one torch thread each: 94 s instead of about
+# 120 s one after another) and a -W book build of that copy.
+book-smoke: $(STAMP)
 	python scripts/book.py execute --profile smoke --out _build/smoke/chapters --jobs 2
-	python -m pytest -q --nbval-lax -p no:cacheprovider _build/smoke/chapters
 	python scripts/book.py stage --chapters _build/smoke/chapters --out _build/smoke/site
 	$(JB) _build/smoke/site
+
+notebooks-smoke: nbval book-smoke
 
 # The paper profile's rehearsal (paperlib.rehearsal): a fake data root in the papers' real formats (kept in
 # _build/paper/data), every chapter that has a paper profile executed in `paper` on it with the papers'
 # architectures (random weights where they start pretrained, nothing downloaded) and one or two steps per run,
-# and a -W build of that book. Its runs go to _build/paper/cache, never the run cache. Its own tier, which CI runs
-# after `make test` (.ci/run): inside it, its minutes would put make test over its 10-minute budget.
+# and a -W build of that book. Its runs go to _build/paper/cache, never the run cache. Part of `make test-books`, which
+# CI runs after `make test` (.ci/run): inside it, its minutes would put make test over its 10-minute budget.
 notebooks-paper: $(STAMP)
 	python scripts/book.py rehearse --out _build/paper/chapters --data _build/paper/data --jobs 2
 	python scripts/book.py stage --chapters _build/paper/chapters --out _build/paper/site --prune
 	$(JB) _build/paper/site
 
-test: lint unit notebooks-smoke
+# The unit tests and nbval side by side (their outputs printed whole, each when it ends).
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit nbval
+
+# CI's second tier (.ci/run, after make test): the books that are checks, each built with -W from its own executed
+# notebooks: the smoke profile's and the paper profile's rehearsal.
+test-books: book-smoke notebooks-paper
 
 # Speed and memory of the fine-tuning paradigms (ch5), gradient calibration (ch1) and runs trained together
 # (paperlib.batched) and on worker processes, and the paper architectures' speed with every chapter's paper-protocol

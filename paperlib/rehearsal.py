@@ -11,9 +11,9 @@ per run; every table of a rehearsal says so, :func:`paperlib.chapters.kit.rehear
 :data:`OVERRIDES` holds, per chapter, the papermill parameters that shrink the paper's protocol to a CPU-sized
 rehearsal; each is an ordinary chapter parameter (validated in the chapter's first cell), so a researcher can run
 the same rehearsal with ``papermill -p profile paper -p pretrained random ...`` before committing GPU hours.
-``make notebooks-paper`` runs it (``scripts/book.py rehearse``), and CI runs it after ``make test`` (``.ci/run``):
-it is its own tier, outside ``make test``'s 10-minute budget. Every chapter with a paper profile is rehearsed
-(chapters 1–5); chapter 0 has no paper profile.
+``make notebooks-paper`` runs it (``scripts/book.py rehearse``), and CI runs it after ``make test``, in
+``make test-books``: its own tier, outside ``make test``'s 10-minute budget. Every chapter with a paper profile is
+rehearsed (chapters 1–5); chapter 0 has no paper profile.
 """
 
 from __future__ import annotations

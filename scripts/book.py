@@ -35,11 +35,12 @@ def _execution_rank(nb: Path) -> tuple[int, str]:
 
 
 def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict | None = None, jobs: int = 1,
-            params_for: Callable[[str], dict] | None = None, waves: bool = True) -> None:
+            params_for: Callable[[str], dict] | None = None, waves: bool = True, prepare_only: bool = False) -> None:
     """Execute the chapters in ``profile`` into ``out``; ``jobs`` notebooks at a time (each in its own
     kernel with one torch thread when more than one runs), the chapters of ``RUN_FIRST`` before the others.
     ``params_for(stem)``, when given, returns each notebook's parameters instead of ``profile`` + ``extra``;
-    ``waves=False`` starts every chapter as soon as a job is free (no chapter waits for another's runs)."""
+    ``waves=False`` starts every chapter as soon as a job is free (no chapter waits for another's runs);
+    ``prepare_only`` writes each notebook with its parameters injected and executes nothing (what nbval then runs)."""
     import papermill as pm
     from tqdm.auto import tqdm
 
@@ -69,7 +70,7 @@ def execute(profile: str, out: Path, only: list[str] | None = None, extra: dict 
         start = time.perf_counter()
         tmp = out / f".{nb.stem}.tmp.ipynb"
         params = params_for(nb.stem) if params_for else dict(profile=profile, **(extra or {}))
-        pm.execute_notebook(str(nb), str(tmp), parameters=params,
+        pm.execute_notebook(str(nb), str(tmp), parameters=params, prepare_only=prepare_only,
                             cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
         tmp.replace(out / nb.name)  # nothing half-written: rename only a finished execution
         tqdm.write(f"{nb.stem}: {time.perf_counter() - start:.1f} s ({profile}{', side by side' if jobs > 1 else ''})")
@@ -94,7 +95,8 @@ def rehearse(out: Path, data: Path, only: list[str] | None = None, jobs: int = 1
     from paperlib.data.fake_root import write_fake_root
 
     # The rehearsal's runs go to their own cache, beside its notebooks: they are keyed like real paper runs, and
-    # must never answer for one.
+    # must never answer for one (each chapter's validation cell also moves a fake root's runs into a folder of the
+    # cache named after its manifest: paperlib.chapters.kit.fake_root_cache).
     out, data = out.resolve(), data.resolve()  # absolute before papermill changes the working directory
     os.environ["PAPERLIB_CACHE"] = str(out.parent / "cache")
     os.environ.setdefault("PAPERLIB_LOADER_WORKERS", "0")  # a handful of images: no DataLoader processes
@@ -154,6 +156,8 @@ def main(argv=None) -> None:
     e.add_argument("--out", type=Path, default=ROOT / "book" / "chapters")
     e.add_argument("--only", nargs="*", help="chapter prefixes, e.g. ch0 ch5")
     e.add_argument("--jobs", type=int, default=1, help="notebooks executed side by side (default 1)")
+    e.add_argument("--prepare-only", action="store_true",
+                   help="inject the parameters and execute nothing (the notebooks nbval then executes)")
     r = sub.add_parser("rehearse", help="run every chapter in the paper profile on a fake data root")
     r.add_argument("--out", type=Path, default=ROOT / "_build" / "paper" / "chapters")
     r.add_argument("--data", type=Path, default=ROOT / "_build" / "paper" / "data")
@@ -165,7 +169,7 @@ def main(argv=None) -> None:
     s.add_argument("--prune", action="store_true", help="leave the chapters --chapters lacks out of the toc")
     a = p.parse_args(argv)
     if a.cmd == "execute":
-        execute(a.profile, a.out, a.only, jobs=a.jobs)
+        execute(a.profile, a.out, a.only, jobs=a.jobs, prepare_only=a.prepare_only)
     elif a.cmd == "rehearse":
         rehearse(a.out, a.data, a.only, a.jobs)
     else:

@@ -4,6 +4,7 @@ downloading, a rehearsal labels every table, and each chapter's rehearsal parame
 from __future__ import annotations
 
 import importlib
+import os
 
 import pandas as pd
 import pytest
@@ -43,7 +44,27 @@ def test_load_clip_random_builds_the_paper_model_without_downloading_and_says_so
         load_clip("embedded", pretrained=RANDOM)
 
 
-def test_a_rehearsal_labels_every_table(tmp_path, capsys):
+def test_a_fake_root_gets_its_own_run_cache(tmp_path, monkeypatch):
+    """A rehearsal's runs (keyed like real ones: chapters 3 and 4 do not key their data) must never answer for a real
+    run: on a fake root the cache moves to a folder named after its manifest, once."""
+    monkeypatch.setenv("PAPERLIB_CACHE", str(tmp_path / "cache"))
+    fake, real = tmp_path / "fake", tmp_path / "real"
+    fake.mkdir(), real.mkdir()
+    (fake / kit.FAKE_ROOT_MANIFEST).write_text('{"seed": 0}')
+    assert kit.fake_root_cache(dict(profile="paper", data_root=str(real))) is None
+    assert kit.fake_root_cache(dict(profile="embedded", data_root=str(fake))) is None
+    assert os.environ["PAPERLIB_CACHE"] == str(tmp_path / "cache")
+    moved = kit.fake_root_cache(dict(profile="paper", data_root=str(fake)))
+    assert moved.parent == tmp_path / "cache" and moved.name.startswith("rehearsal-")
+    assert os.environ["PAPERLIB_CACHE"] == str(moved)
+    assert kit.fake_root_cache(dict(profile="paper", data_root=str(fake))) == moved  # idempotent
+    (fake / kit.FAKE_ROOT_MANIFEST).write_text('{"seed": 1}')  # another fake root: another folder
+    monkeypatch.setenv("PAPERLIB_CACHE", str(tmp_path / "cache"))
+    assert kit.fake_root_cache(dict(profile="paper", data_root=str(fake))) != moved
+
+
+def test_a_rehearsal_labels_every_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PAPERLIB_CACHE", str(tmp_path / "cache"))  # a fake root moves the run cache (restored after)
     (tmp_path / kit.FAKE_ROOT_MANIFEST).write_text("{}")
     rows = [dict(quantity="acc", paper=50.0, ours=40.0)]
     try:

@@ -375,10 +375,34 @@ def rehearsal_of(c: Mapping[str, Any]) -> str | None:
 def note_rehearsal(c: Mapping[str, Any]) -> str | None:
     """Remember whether the chapter being run is a rehearsal, so that :func:`paper_vs_ours` and :func:`styled`
     label every table with it (and :func:`paperlib.report.profile_label` every table and figure); returns the label
-    (None for a real run)."""
+    (None for a real run). On a fake data root the run cache moves apart as well (:func:`fake_root_cache`)."""
     note = rehearsal_of(c)
     set_rehearsal(note)
+    fake_root_cache(c)
     return note
+
+
+def fake_root_cache(c: Mapping[str, Any]) -> Path | None:
+    """On the paper profile with a fake data root (:mod:`paperlib.data.fake_root`), point ``$PAPERLIB_CACHE`` at a
+    folder of the current cache named after that root's manifest, and return it (None, and nothing changed,
+    otherwise).
+
+    Chapters 3 and 4 train from scratch and key their runs by protocol, not by the files they read; chapters 1, 2
+    and 5 key pretrained weights but not the data. Without this, a rehearsal on a fake root and a real run with the
+    same parameters would share a cache entry, and one would answer for the other. Worker processes started after
+    the validation cell inherit the variable. Idempotent: inside that folder already, nothing moves."""
+    if c.get("profile") != "paper":
+        return None
+    from ..config import data_root
+    manifest = Path(c.get("data_root") or data_root()) / FAKE_ROOT_MANIFEST
+    if not manifest.is_file():
+        return None
+    name = f"rehearsal-{content_key({'fake_root_manifest': manifest.read_text(encoding='utf-8')})}"
+    here = cache_dir()
+    if here.name == name:
+        return here
+    os.environ["PAPERLIB_CACHE"] = str(here / name)
+    return here / name
 
 
 def check_random_weights(c: Config) -> None:
