@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import LR_HIGH, LR_LOW, PROFILES, cache_dir, check_choice
+from ..data.fake_root import MANIFEST as FAKE_ROOT_MANIFEST  # what write_fake_root leaves in a fake data root
 from ..report import rehearsal, set_rehearsal
 from ..store import content_key, plain
 
@@ -359,16 +360,23 @@ LR_RANGE = dict(low=LR_LOW, high=LR_HIGH, open_low=True, open_high=True)
 REHEARSAL = "REHEARSAL: {what}; these numbers exercise the code path and say nothing about the paper"
 
 
+def _fake_root_manifest(c: Mapping[str, Any]) -> Path | None:
+    """The manifest of the fake data root a paper-profile configuration reads (None: not paper, or a real root)."""
+    if c.get("profile") != "paper":
+        return None
+    from ..config import data_root
+    manifest = Path(c.get("data_root") or data_root()) / FAKE_ROOT_MANIFEST
+    return manifest if manifest.is_file() else None
+
+
 def rehearsal_of(c: Mapping[str, Any]) -> str | None:
     """What makes a configuration a rehearsal (``pretrained='random'``, a fake data root), or None."""
-    from ..config import data_root
     what = []
     if c.get("pretrained") == "random":
         what.append("random weights (pretrained='random')")
-    if c.get("profile") == "paper":
-        root = Path(c.get("data_root") or data_root())
-        if (root / FAKE_ROOT_MANIFEST).is_file():
-            what.append(f"a fake data root ({root})")
+    manifest = _fake_root_manifest(c)
+    if manifest is not None:
+        what.append(f"a fake data root ({manifest.parent})")
     return REHEARSAL.format(what=" and ".join(what)) if what else None
 
 
@@ -391,11 +399,8 @@ def fake_root_cache(c: Mapping[str, Any]) -> Path | None:
     and 5 key pretrained weights but not the data. Without this, a rehearsal on a fake root and a real run with the
     same parameters would share a cache entry, and one would answer for the other. Worker processes started after
     the validation cell inherit the variable. Idempotent: inside that folder already, nothing moves."""
-    if c.get("profile") != "paper":
-        return None
-    from ..config import data_root
-    manifest = Path(c.get("data_root") or data_root()) / FAKE_ROOT_MANIFEST
-    if not manifest.is_file():
+    manifest = _fake_root_manifest(c)
+    if manifest is None:
         return None
     name = f"rehearsal-{content_key({'fake_root_manifest': manifest.read_text(encoding='utf-8')})}"
     here = cache_dir()
@@ -411,10 +416,6 @@ def check_random_weights(c: Config) -> None:
         raise ValueError(f"parameter pretrained='random' builds the paper's architectures with random weights (a "
                          f"rehearsal of the paper profile); profile {c.profile!r} uses the shipped models: pass "
                          "profile='paper' or leave pretrained unset")
-
-
-#: Name of the manifest :func:`paperlib.data.fake_root.write_fake_root` leaves in a fake data root.
-FAKE_ROOT_MANIFEST = "FAKE_ROOT.json"
 
 
 def profile_param() -> Param:
